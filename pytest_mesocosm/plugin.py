@@ -1,0 +1,1 @@
+"""pytest plugin entry point; does nothing unless ``--mesocosm`` is given."""
