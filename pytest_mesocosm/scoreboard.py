@@ -1,0 +1,153 @@
+"""Render run metrics and the gate verdict as a plain-text table or as Markdown.
+
+The pytest terminal summary and the CLI print :func:`format_metrics_table`; CI jobs
+append :func:`format_markdown` to ``$GITHUB_STEP_SUMMARY``. Both always show how many
+episodes were scored out of how many ran and every outcome count, so a score is
+never read without its denominator.
+"""
+
+from __future__ import annotations
+
+from pytest_mesocosm.gate import CheckResult, GateResult
+from pytest_mesocosm.scoring import RunMetrics
+
+_HEADER = ("metric", "value", "95% interval", "n", "threshold", "verdict")
+MAX_PROBLEMS = 10  # shown; all of them are in results.json
+
+
+def fmt(value: float | None, digits: int = 3) -> str:
+    """A number for people: ``-`` for none, 3 decimals, thousands separators when large."""
+    if value is None:
+        return "-"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}f}"
+
+
+def fmt_interval(lower: float | None, upper: float | None) -> str:
+    return "-" if lower is None or upper is None else f"[{fmt(lower)}, {fmt(upper)}]"
+
+
+def _checks_by_metric(gate: GateResult | None) -> dict[str, list[CheckResult]]:
+    grouped: dict[str, list[CheckResult]] = {}
+    for check in gate.checks if gate else []:
+        grouped.setdefault(check.metric, []).append(check)
+    return grouped
+
+
+def _verdict(checks: list[CheckResult]) -> str:
+    if not checks:
+        return ""
+    return "pass" if all(c.passed for c in checks) else "FAIL"
+
+
+def _threshold_text(checks: list[CheckResult], metric: str) -> str:
+    return ", ".join(c.threshold.removeprefix(metric) for c in checks) or "-"
+
+
+def _rows(metrics: RunMetrics, gate: GateResult | None) -> list[tuple[str, ...]]:
+    """One row per scoring metric (primary starred), then thresholded extras and pass@k."""
+    checks = _checks_by_metric(gate)
+    rows: list[tuple[str, ...]] = []
+    for name, summary in metrics.metrics.items():
+        mine = checks.pop(name, [])
+        rows.append((
+            f"{name} *" if name == metrics.primary_metric else name,
+            fmt(summary.value),
+            fmt_interval(*summary.interval()),
+            str(summary.n),
+            _threshold_text(mine, name),
+            _verdict(mine),
+        ))
+    for name, mine in checks.items():
+        rows.append(
+            (name, fmt(mine[0].actual), "-", "", _threshold_text(mine, name), _verdict(mine))
+        )
+    return rows
+
+
+def _outcome_line(metrics: RunMetrics) -> str:
+    counts = ", ".join(f"{status} {n}" for status, n in metrics.outcomes.items())
+    return f"scored {metrics.scored}/{metrics.total} episodes ({counts})"
+
+
+def _extras_line(metrics: RunMetrics) -> str:
+    x = metrics.extras
+    tokens = x.get("total_tokens")
+    cost = x.get("total_cost")
+    return (
+        f"mean steps {fmt(x.get('mean_steps'), 2)}, "
+        f"invalid-action rate {fmt(x.get('invalid_action_rate'))}, "
+        f"tokens {'-' if tokens is None else f'{tokens:,.0f}'} "
+        f"({fmt(x.get('mean_tokens'), 1)}/episode), "
+        f"cost {'-' if cost is None else f'${cost:.4f}'}, "
+        f"wall {fmt(x.get('total_wall_seconds'), 1)} s "
+        f"({fmt(x.get('mean_wall_seconds'), 2)} s/episode)"
+    )
+
+
+def _pass_k_line(metrics: RunMetrics) -> str | None:
+    if not metrics.pass_at_k:
+        return None
+    at = ", ".join(f"pass@{k} {fmt(v)}" for k, v in metrics.pass_at_k.items())
+    hat = ", ".join(f"pass^{k} {fmt(v)}" for k, v in metrics.pass_hat_k.items())
+    return f"{at}; {hat}"
+
+
+def _gate_line(gate: GateResult) -> str:
+    return "gate: PASSED" if gate.passed else "gate: FAILED"
+
+
+def _problem_lines(metrics: RunMetrics) -> list[str]:
+    """The first few problems, and how many more there are, as bullet texts."""
+    shown = metrics.problems[:MAX_PROBLEMS]
+    hidden = len(metrics.problems) - len(shown)
+    return shown + ([f"... and {hidden} more (all in results.json)"] if hidden else [])
+
+
+def format_metrics_table(metrics: RunMetrics, gate: GateResult | None = None) -> str:
+    """The plain-text metrics table and run summary (``*`` marks the primary metric)."""
+    table = [_HEADER, *_rows(metrics, gate)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(_HEADER))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+             for row in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines += [_outcome_line(metrics), _extras_line(metrics)]
+    pass_k = _pass_k_line(metrics)
+    if pass_k:
+        lines.append(pass_k)
+    if metrics.problems:
+        lines.append(f"problems ({len(metrics.problems)}):")
+        lines += [f"  - {p}" for p in _problem_lines(metrics)]
+    if gate is not None:
+        lines.append(_gate_line(gate))
+        lines += [f"  - {r}" for r in gate.reasons]
+    return "\n".join(lines)
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|") or " "
+
+
+def format_markdown(
+    metrics: RunMetrics, gate: GateResult | None = None, *, title: str = "mesocosm"
+) -> str:
+    """The same report as Markdown, for ``$GITHUB_STEP_SUMMARY``."""
+    verdict = "" if gate is None else (" - passed" if gate.passed else " - FAILED")
+    lines = [f"### {title}{verdict}", ""]
+    lines.append("| " + " | ".join(_HEADER) + " |")
+    lines.append("|" + "---|" * len(_HEADER))
+    for row in _rows(metrics, gate):
+        name = f"**{row[0]}**" if row[0].endswith(" *") else row[0]
+        lines.append("| " + " | ".join(_md_cell(c) for c in (name, *row[1:])) + " |")
+    lines += ["", _outcome_line(metrics), "", _extras_line(metrics)]
+    pass_k = _pass_k_line(metrics)
+    if pass_k:
+        lines += ["", pass_k]
+    if metrics.problems:
+        lines += ["", f"**Problems ({len(metrics.problems)})**", ""]
+        lines += [f"- {_md_cell(p)}" for p in _problem_lines(metrics)]
+    if gate is not None and gate.reasons:
+        lines += ["", "**Gate failed:**", ""]
+        lines += [f"- {_md_cell(r)}" for r in gate.reasons]
+    return "\n".join(lines) + "\n"
