@@ -1,14 +1,44 @@
-"""The ``mesocosm`` root command."""
+"""The ``mesocosm`` root command: the hosted CLI's command tree, in the reference's order.
+
+auth, team, init, run, env, register, doctor, validate, eval. The local half (init,
+validate, doctor, run local) works offline; the platform half is declared with its flags.
+"""
 
 from __future__ import annotations
 
 import click
 
+from mesocosm_cli.commands.auth import auth
+from mesocosm_cli.commands.doctor import doctor
+from mesocosm_cli.commands.env import env
+from mesocosm_cli.commands.eval import eval_
+from mesocosm_cli.commands.init import init
+from mesocosm_cli.commands.register import register
+from mesocosm_cli.commands.run import run
+from mesocosm_cli.commands.team import team
+from mesocosm_cli.commands.validate import validate
+from mesocosm_cli.context import CliContext
+from mesocosm_cli.group import RootGroup
 from pytest_mesocosm import __version__
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="mesocosm",
                       message="%(prog)s %(version)s")
-def cli() -> None:
-    """Benchmark LLM-agent environments locally and on a bench platform."""
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Benchmark LLM-agent environments locally and on a bench platform.
+
+    Settings come from flags, then environment variables (MESOCOSM_LOCAL,
+    MESOCOSM_BASE_URL, SWECC_BENCH_URL, BENCH_API_URL, SWECC_SERVER_URL,
+    SWECC_BENCH_TOKEN, SWECC_BENCH_GUEST_TOKEN, SWECC_BENCH_CREDENTIALS,
+    MESOCOSM_ENV_URL), then ~/.config/swecc/bench_credentials.json.
+
+    Exit codes: 0 ok, 1 a check said no (gate, validate, doctor), 2 usage or
+    configuration, 3 env adapter, 4 model, 5 bench platform, 130 interrupted.
+    """
+    ctx.ensure_object(CliContext)
+
+
+for command in (auth, team, init, run, env, register, doctor, validate, eval_):
+    cli.add_command(command)

@@ -1,0 +1,1 @@
+"""One module per command group, in the order the root lists them."""
