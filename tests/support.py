@@ -1,0 +1,120 @@
+"""Test support: free loopback ports and small, real env repos written into a folder."""
+
+from __future__ import annotations
+
+import json
+import socket
+import textwrap
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def closed_port_url() -> str:
+    """A loopback URL where nothing listens (the port was free a moment ago)."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+ADAPTER = """\
+import argparse
+
+from env import Env
+from pytest_mesocosm.sdk import serve
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    serve(Env, host=args.host, port=args.port, log_level="warning")
+"""
+
+COUNTER_ENV = """\
+from pytest_mesocosm.sdk import BaseEnv, InvalidAction, StepResult
+
+
+class Env(BaseEnv):
+    \"\"\"Count up to a seeded target; actions are "up". Misbehaves on request.\"\"\"
+
+    blocking = {blocking}
+
+    def reset(self, seed=None, **params):
+        self.target = 2 + (seed or 0) % 3
+        self.count = 0
+        return {"count": 0, "target": self.target}
+
+    def step(self, action):
+        {hook}
+        self.count += 1
+        done = self.count >= self.target
+        return StepResult(
+            observation={"count": self.count, "target": self.target},
+            reward=1.0 if done else 0.0,
+            terminated=done,
+            info={"won": "1.0" if done else "0.0"},
+        )
+"""
+
+POLICY = """\
+def policy(observation, context):
+    return "up"
+"""
+
+
+def manifest(**episode: Any) -> dict[str, Any]:
+    return {
+        "adapter": "adapter.py",
+        "name": "Counter",
+        "binding_vow": {
+            "version": "1.0.0",
+            "observation_space": {"type": "json"},
+            "action_space": {"type": "text", "description": "Say up."},
+            "reward": {"type": "binary", "range": {"low": 0.0, "high": 1.0}},
+            "episode": {"max_steps": 10, "deterministic_reset": True, "supports_seed": True,
+                        **episode},
+        },
+        "scoring": {
+            "primary_metric": "win_rate",
+            "higher_is_better": True,
+            "metrics": [{"name": "win_rate", "type": "terminal_field", "field": "won",
+                         "aggregation": "pass_rate"}],
+        },
+    }
+
+
+def write_counter_repo(
+    folder: Path, hook: str = "pass", *, blocking: bool = False, **episode: Any
+) -> Path:
+    """A counter env whose ``step`` runs ``hook`` (one line of Python) first.
+
+    ``self.count`` is the number of steps already taken when the hook runs.
+
+    ``blocking`` marks the env as one whose steps block, so the SDK runs them in a thread.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    env_code = COUNTER_ENV.replace("{hook}", hook).replace("{blocking}", str(blocking))
+    (folder / "env.py").write_text(env_code)
+    (folder / "adapter.py").write_text(ADAPTER)
+    (folder / "policy.py").write_text(POLICY)
+    path = folder / "benchanything.json"
+    path.write_text(json.dumps(manifest(**episode), indent=2))
+    return path
+
+
+def write_policy(
+    folder: Path, body: str, name: str = "custom_policy.py", *, is_async: bool = False
+) -> str:
+    """Write ``def policy(observation, context): <body>`` and return its ``script:`` string.
+
+    ``is_async`` writes ``async def``, for policies that wait without blocking the loop.
+    """
+    header = "async def" if is_async else "def"
+    body = textwrap.indent(textwrap.dedent(body), "    ")
+    code = f"import asyncio\n\n\n{header} policy(observation, context):\n{body}"
+    (folder / name).write_text(code)
+    return f"script:{folder / name}:policy"
