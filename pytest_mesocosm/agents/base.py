@@ -76,6 +76,15 @@ class Agent(Protocol):
         """Choose the next action; raise ``ModelError`` only when the model is unreachable."""
         ...
 
+    async def preflight(self) -> None:
+        """Check once, before the first episode, that the agent can play at all.
+
+        Raises ``ModelError`` (model not reachable or not pulled, key missing) or
+        ``AgentConfigError`` with a message that names the fix, so a run fails with one
+        clear error instead of one per episode.
+        """
+        ...
+
     async def aclose(self) -> None:
         """Release pooled connections; called once when the run ends."""
         ...
