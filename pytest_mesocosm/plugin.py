@@ -1,1 +1,0 @@
-"""pytest plugin entry point; does nothing unless ``--mesocosm`` is given."""

@@ -1,0 +1,278 @@
+"""The ``--mesocosm-*`` flags, their ``mesocosm_*`` ini twins, and their validation.
+
+Each option is declared once in :data:`OPTIONS`; a flag given on the command line wins
+over its ini twin, which wins over the default. Values are checked where they enter
+(argparse ``type=`` for flags, :func:`resolve` for ini lines) and a bad one stops the run
+with a :class:`pytest.UsageError` naming the flag or ini key. This module stays light:
+it runs in every pytest session, with or without ``--mesocosm``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_mesocosm.config import DEFAULT_MODEL, DEFAULT_RUNS_DIR, AgentOptions, BenchConfig
+
+Convert = Callable[[str], Any]
+
+
+def _whole(where: str, minimum: int) -> Convert:
+    def convert(text: str) -> int:
+        try:
+            value = int(str(text).strip())
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise pytest.UsageError(f"{where}: expected a whole number >= {minimum}, got {text!r}")
+        return value
+
+    return convert
+
+
+def _number(where: str) -> Convert:
+    def convert(text: str) -> float:
+        try:
+            value = float(str(text).strip())
+        except ValueError:
+            value = -1.0
+        if not value >= 0 or value == float("inf"):
+            raise pytest.UsageError(f"{where}: expected a number >= 0, got {text!r}")
+        return value
+
+    return convert
+
+
+def _seeds(where: str) -> Convert:
+    """``"0,1,2"``, ``"0-9"`` or a mix (``"3,5-7"``), in the order given."""
+
+    def convert(text: str) -> list[int]:
+        seeds: list[int] = []
+        try:
+            for part in str(text).replace(" ", "").split(","):
+                low, dash, high = part.partition("-") if part[:1] != "-" else (part, "", "")
+                if dash:
+                    if int(high) < int(low):
+                        raise ValueError(part)
+                    seeds.extend(range(int(low), int(high) + 1))
+                else:
+                    seeds.append(int(part))
+        except ValueError:
+            raise pytest.UsageError(
+                f"{where}: expected seeds like '0,1,2' or '0-9' or '3,5-7', got {text!r}"
+            ) from None
+        return seeds
+
+    return convert
+
+
+def _url(where: str) -> Convert:
+    def convert(text: str) -> str:
+        value = str(text).strip()
+        if not value.startswith(("http://", "https://")):
+            raise pytest.UsageError(
+                f"{where}: expected an http:// or https:// URL, got {text!r}"
+            )
+        return value.rstrip("/")
+
+    return convert
+
+
+def _threshold(where: str) -> Convert:
+    def convert(text: str) -> str:
+        from pytest_mesocosm.gate import ThresholdError, parse_threshold
+
+        try:
+            parse_threshold(str(text))
+        except ThresholdError as exc:
+            raise pytest.UsageError(f"{where}: {exc}") from None
+        return str(text).strip()
+
+    return convert
+
+
+def _text(where: str) -> Convert:
+    def convert(text: str) -> str:
+        if not str(text).strip():
+            raise pytest.UsageError(f"{where}: expected a value, got an empty string")
+        return str(text)
+
+    return convert
+
+
+@dataclass(frozen=True)
+class Option:
+    """One flag and its ini twin; ``make(where)`` builds the validator for either."""
+
+    name: str  # the flag without "--mesocosm-"; the ini key is "mesocosm_" + name with "_"
+    help: str
+    make: Callable[[str], Convert] | None = None
+    default: Any = None
+    many: bool = False  # repeatable flag / one ini value per line
+    switch: bool = False  # a flag without a value / a bool ini
+
+    @property
+    def flag(self) -> str:
+        return f"--mesocosm-{self.name}"
+
+    @property
+    def dest(self) -> str:
+        return "mesocosm_" + self.name.replace("-", "_")
+
+    @property
+    def ini_key(self) -> str:
+        return self.dest
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("model", f"model that plays: a LiteLLM id (default {DEFAULT_MODEL}), "
+           "'script:file.py:function' or 'replay:trace.jsonl'", _text, DEFAULT_MODEL),
+    Option("episodes", "episodes per manifest, seeds 0..N-1 (default 5)",
+           lambda w: _whole(w, 1), 5),
+    Option("seeds", "explicit seeds, e.g. '0,1,2' or '0-9' (overrides --mesocosm-episodes)",
+           _seeds),
+    Option("repeats", "times each seed is played (default 1); >1 gives pass@k",
+           lambda w: _whole(w, 1), 1),
+    Option("temperature", "sampling temperature (default 0)", _number, 0.0),
+    Option("max-tokens", "most tokens per model reply (default 512)", lambda w: _whole(w, 1), 512),
+    Option("system-prompt", "extra system prompt for the model", _text),
+    Option("history", "earlier turns sent to the model (default: the whole episode)",
+           lambda w: _whole(w, 0)),
+    Option("api-base", "model server URL, e.g. http://localhost:11434 for Ollama", _url),
+    Option("env-url", "use the adapter already running at this URL instead of starting one",
+           _url),
+    Option("python", "interpreter that runs adapter.py (default: the one running pytest)", _text),
+    Option("parallel", "episodes of a manifest played at once in each process (default 1)",
+           lambda w: _whole(w, 1), 1),
+    Option("threshold", "pass threshold such as 'win_rate>=0.6' or 'win_rate.lower>=0.5' "
+           "(repeatable; added to the manifest's mesocosm.thresholds)", _threshold, many=True),
+    Option("allowed-errors", "episodes ending in env_error/model_error the gate tolerates "
+           "(default: the manifest's mesocosm.allowed_errors, else 0)", lambda w: _whole(w, 0)),
+    Option("trace-dir", f"folder for run folders with traces (default {DEFAULT_RUNS_DIR})", _text,
+           str(DEFAULT_RUNS_DIR)),
+    Option("report", "write the run's results (results.json shape, usable as a baseline) here",
+           _text),
+    Option("baseline", "compare with an earlier run: its results.json, run folder or report",
+           _text),
+    Option("max-drop", "fail when a metric is this much worse than the baseline",
+           _number),
+    Option("conformance", "add contract test items that check each adapter", switch=True),
+)
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Declare the one ``mesocosm`` group and every ini twin."""
+    group = parser.getgroup("mesocosm", "benchmark LLM-agent environments (pytest-mesocosm)")
+    group.addoption(
+        "--mesocosm", action="store_true", default=False,
+        help="collect every benchanything.json as a benchmark: one test item per episode",
+    )
+    for option in OPTIONS:
+        if option.switch:
+            group.addoption(option.flag, action="store_true", default=None, dest=option.dest,
+                            help=option.help)
+        else:
+            assert option.make is not None
+            group.addoption(
+                option.flag, dest=option.dest, help=option.help,
+                action="append" if option.many else "store", default=None,
+                type=option.make(option.flag), metavar=option.name.upper().replace("-", "_"),
+            )
+        text = f"{option.help} (ini twin of {option.flag})"
+        if option.switch:
+            parser.addini(option.ini_key, text, type="bool", default=False)
+        elif option.many:
+            parser.addini(option.ini_key, text, type="linelist", default=[])
+        else:
+            parser.addini(option.ini_key, text, type="string", default="")
+
+
+def resolve(config: pytest.Config, option: Option) -> Any:
+    """The flag's value, else the ini twin's (checked here), else the default."""
+    given = config.getoption(option.dest)
+    if given is not None:
+        return given
+    raw = config.getini(option.ini_key)
+    if option.switch:
+        return bool(raw)
+    assert option.make is not None
+    convert = option.make(f"ini option {option.ini_key}")
+    if option.many:
+        return [convert(line) for line in raw if line.strip()]
+    return convert(raw) if str(raw).strip() else option.default
+
+
+def _path(config: pytest.Config, option: Option, value: str | None) -> Path | None:
+    """A path flag relative to where pytest was started; an ini one to the ini file."""
+    if value is None:
+        return None
+    path = Path(os.path.expanduser(value))
+    if path.is_absolute():
+        return path
+    from_flag = config.getoption(option.dest) is not None
+    if from_flag or config.inipath is None:
+        return config.invocation_params.dir / path
+    return config.inipath.parent / path
+
+
+@dataclass
+class Settings:
+    """Every option resolved; what the run state reads instead of ``config.getoption``."""
+
+    values: dict[str, Any]
+    thresholds: list[str] = field(default_factory=list)
+    allowed_errors: int | None = None
+    runs_dir: Path = DEFAULT_RUNS_DIR
+    report: Path | None = None
+    baseline: Path | None = None
+    max_drop: float | None = None
+    conformance: bool = False
+
+    def bench_config(self) -> BenchConfig:
+        """The engine's record of these options: what every front end hands the engine."""
+        v = self.values
+        return BenchConfig(
+            agent=AgentOptions(
+                model=v["model"], temperature=v["temperature"], max_tokens=v["max_tokens"],
+                system_prompt=v["system_prompt"], history=v["history"], api_base=v["api_base"],
+            ),
+            seeds=v["seeds"], episodes=v["episodes"], repeats=v["repeats"],
+            parallel=v["parallel"], env_url=v["env_url"], python=v["python"],
+            runs_dir=self.runs_dir,
+        )
+
+
+def read_settings(config: pytest.Config) -> Settings:
+    """Resolve every option once, at configure time, so bad values stop the run early."""
+    by_name = {o.name: o for o in OPTIONS}
+    values = {o.dest.removeprefix("mesocosm_"): resolve(config, o) for o in OPTIONS}
+    runs_dir = _path(config, by_name["trace-dir"], values["trace_dir"])
+    assert runs_dir is not None
+    python = values["python"]
+    if python is not None and os.sep in python:  # a path, not a command looked up on PATH
+        values["python"] = str(_path(config, by_name["python"], python))
+    baseline = _path(config, by_name["baseline"], values["baseline"])
+    if baseline is not None and not baseline.exists():
+        raise pytest.UsageError(
+            f"--mesocosm-baseline: {values['baseline']} does not exist; give the results.json "
+            "of an earlier run, its run folder, or a --mesocosm-report file"
+        )
+    if values["max_drop"] is not None and baseline is None:
+        raise pytest.UsageError(
+            "--mesocosm-max-drop needs --mesocosm-baseline: the drop is measured against it"
+        )
+    return Settings(
+        values=values,
+        thresholds=list(values["threshold"]),
+        allowed_errors=values["allowed_errors"],
+        runs_dir=runs_dir,
+        report=_path(config, by_name["report"], values["report"]),
+        baseline=baseline,
+        max_drop=values["max_drop"],
+        conformance=bool(values["conformance"]),
+    )
