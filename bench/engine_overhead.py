@@ -4,7 +4,7 @@ Part 1, scripted: N Wordle episodes with the ``script:`` solver through ``run_be
 prints episodes/s, steps/s and the harness CPU per step. The env's own step time is
 spent in the adapter process, so this process's CPU is the harness's alone.
 
-Part 2, model-bound: the same episodes played by the LiteLLM agent against a loopback
+Part 2, model-bound: the same episodes played by the LLM agent against a loopback
 Ollama-protocol server (its own process) that adds a fixed latency per call; prints the
 parallel efficiency (ideal = model calls x latency / parallel, over measured wall time)
 at several parallel levels and the harness CPU per step, with a breakdown (LiteLLM and
@@ -19,6 +19,7 @@ agent (LiteLLM must not be imported for it).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
 import pstats
 import subprocess
@@ -34,11 +35,16 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support import free_port  # noqa: E402
 
-from pytest_mesocosm.bench import BenchRun, run_bench  # noqa: E402
+from pytest_mesocosm.bench import (  # noqa: E402
+    BenchRun,
+    BenchSession,
+    plan_episodes,
+    run_bench,
+)
 from pytest_mesocosm.config import AgentOptions, BenchConfig  # noqa: E402
 from pytest_mesocosm.manifest import load_manifest  # noqa: E402
 
-WORDS = ["crane", "slate", "pious", "mound", "fight", "dwelt"]  # valid guesses, cycled
+WORDS = ["crane", "slate", "fight", "about", "house", "world"]  # valid guesses, cycled
 
 
 def bench_once(model: str, episodes: int, parallel: int, runs_dir: Path, **agent_kw) -> tuple[
@@ -99,16 +105,16 @@ def first_episode_latency(runs_dir: Path) -> None:
     print(f"litellm imported for a script: run   {out}")
 
 
-def profile_breakdown(profile: cProfile.Profile, steps: int) -> None:
-    """CPU per step by part, from a profile taken with a CPU clock."""
+def profile_breakdown(profile: cProfile.Profile, calls: int) -> None:
+    """CPU per model call by part, from a profile taken with a CPU clock."""
     stats = pstats.Stats(profile)
     parts = {
-        "LiteLLM + agent": ("agents/llm.py", "act"),
+        "agent (prompt, model call, parsing)": ("agents/llm.py", "act"),
         "adapter client": ("adapter_client.py", ("reset", "step", "close")),
         "traces": ("traces.py", "write"),
     }
     total = sum(row[2] for row in stats.stats.values())  # type: ignore[attr-defined]
-    print(f"  profiled CPU per step {total / steps * 1000:8.3f} ms (profiler overhead included)")
+    print(f"  profiled CPU per call {total / calls * 1000:8.3f} ms (profiler overhead included)")
     accounted = 0.0
     for label, (file_part, names) in parts.items():
         wanted = (names,) if isinstance(names, str) else names
@@ -117,37 +123,59 @@ def profile_breakdown(profile: cProfile.Profile, steps: int) -> None:
             if filename.endswith(file_part) and func in wanted
         )
         accounted += cumulative
-        print(f"  {label:22s}{cumulative / total * 100:6.1f} %")
-    print(f"  {'the rest':22s}{(1 - accounted / total) * 100:6.1f} %")
+        print(f"  {label:38s}{cumulative / total * 100:6.1f} %")
+    print(f"  {'the rest':38s}{(1 - accounted / total) * 100:6.1f} %")
+
+
+async def timed_session_run(
+    model: str, episodes: int, parallel: int, runs_dir: Path, api_base: str
+) -> tuple[list, float, float]:
+    """Run episodes on a live session; time only the episodes, not adapter start-up."""
+    config = BenchConfig(
+        agent=AgentOptions(model=model, api_base=api_base), episodes=episodes,
+        parallel=parallel, parallel_override=True, runs_dir=runs_dir,
+    )
+    async with BenchSession(load_manifest(WORDLE), config) as session:
+        wall, cpu = time.perf_counter(), time.process_time()
+        results = await session.run(plan_episodes(config))
+        return results, time.perf_counter() - wall, time.process_time() - cpu
 
 
 def model_bound(episodes: int, latency: float, levels: list[int], runs_dir: Path) -> None:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, str(ROOT / "tests" / "fakes" / "ollama_server.py"), "--port", str(port),
-         "--latency", str(latency), "--no-record", *sum((["--reply", w] for w in WORDS), [])],
+         "--latency", str(latency), "--no-record",
+         *(arg for word in WORDS for arg in ("--reply", word))],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     api_base = f"http://127.0.0.1:{port}"
+    model = "ollama/llama3.2"
     try:
         _wait_for(api_base)
-        print(f"\n== LiteLLM agent vs a loopback Ollama server adding {latency * 1000:.0f} ms "
-              f"per call, {episodes} episodes ==")
-        print(f"{'parallel':>8} {'wall s':>8} {'calls':>6} {'ideal s':>8} {'efficiency':>10} "
-              f"{'CPU ms/step':>12}")
+        print(f"\n== LLM agent ({model}) vs a loopback Ollama server adding "
+              f"{latency * 1000:.0f} ms per call ==")
+        print("episodes = max(--episodes, 8 x parallel) so the last wave's tail does not "
+              "dominate; adapter start-up is not timed")
+        print(f"{'parallel':>8} {'episodes':>8} {'wall s':>8} {'calls':>6} {'ideal s':>8} "
+              f"{'efficiency':>10} {'CPU ms/call':>12}")
         for parallel in levels:
-            run, wall, cpu = bench_once("ollama/llama3.2", episodes, parallel, runs_dir,
-                                        api_base=api_base)
-            steps, calls = steps_and_calls(run)
+            count = max(episodes, 8 * parallel)
+            results, wall, cpu = asyncio.run(
+                timed_session_run(model, count, parallel, runs_dir, api_base)
+            )
+            calls = sum(r.model_calls for r in results)
             ideal = calls * latency / parallel
-            print(f"{parallel:>8} {wall:>8.2f} {calls:>6} {ideal:>8.2f} {ideal / wall:>10.3f} "
-                  f"{cpu / steps * 1000:>12.3f}")
-        print("CPU per step by part (parallel 32, profiled):")
+            print(f"{parallel:>8} {count:>8} {wall:>8.2f} {calls:>6} {ideal:>8.2f} "
+                  f"{ideal / wall:>10.3f} {cpu / calls * 1000:>12.3f}")
+        print("CPU per call by part (parallel 32, profiled with a CPU clock):")
         profile = cProfile.Profile(time.process_time)
         profile.enable()
-        run, _, _ = bench_once("ollama/llama3.2", episodes, 32, runs_dir, api_base=api_base)
+        results, _, _ = asyncio.run(
+            timed_session_run(model, max(episodes, 256), 32, runs_dir, api_base)
+        )
         profile.disable()
-        profile_breakdown(profile, steps_and_calls(run)[0])
+        profile_breakdown(profile, sum(r.model_calls for r in results))
     finally:
         server.terminate()
         server.wait(5)
