@@ -118,7 +118,8 @@ class BenchSession:
     async def __aenter__(self) -> BenchSession:
         try:
             self.url = await self._adapter_url()
-            self._client = AdapterClient(self.url)
+            # one request in flight per episode: a smaller pool would queue episodes
+            self._client = AdapterClient(self.url, max_connections=self.parallel)
             if self._agent is None:
                 self._agent = make_agent(self.config.agent, base_dir=self.manifest.root)
             await self._agent.preflight()

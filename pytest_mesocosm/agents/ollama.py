@@ -100,8 +100,11 @@ class OllamaTransport:
     def _client(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
         if self._session is None or self._session.closed or self._loop is not loop:
+            # No pool cap: the run's own parallel limit bounds the calls in flight, and
+            # aiohttp's default of 100 connections made episodes 101..128 queue for a socket.
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.timeout), raise_for_status=False
+                connector=aiohttp.TCPConnector(limit=0),
+                timeout=aiohttp.ClientTimeout(total=self.timeout), raise_for_status=False,
             )
             self._loop = loop
         return self._session
