@@ -13,6 +13,7 @@ Regenerate the shipped schema after changing a model::
 
 from __future__ import annotations
 
+import abc
 import json
 import sys
 from collections.abc import Callable
@@ -57,13 +58,14 @@ class _Open(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
-class _Ruled(_Open):
+class _Ruled(_Open, abc.ABC):
     """A top-level document whose policy rules run next to pydantic's own checks, so one
     validation reports every problem: rule findings are merged into the ValidationError."""
 
     @classmethod
+    @abc.abstractmethod
     def _violations(cls, raw: Any, root: Path | None) -> list[Violation]:
-        raise NotImplementedError
+        """The policy rules' findings for the raw JSON of this kind of document."""
 
     @classmethod
     def _position(cls, error: InitErrorDetails) -> int:
