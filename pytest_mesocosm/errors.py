@@ -15,9 +15,13 @@ exceptions (aiohttp, httpx, litellm, pydantic) are wrapped at the boundary with
     ├── AgentError               the agent could not produce an action
     │   ├── AgentConfigError     a model string or agent option is wrong (user mistake)
     │   ├── ModelError           the model could not be reached or answered garbage after retries
+    │   │   └── TransientModelError  (agents/transport.py) worth a retry; never leaves the agent
     │   └── ActionParseError     no action could be read from the model's reply
     ├── ScoringError             a metric could not be computed from an episode
+    │   └── ThresholdError       (gate.py) a threshold like "win_rate>=0.6" is malformed
+    ├── TraceError               (traces.py) a trace or results.json cannot be read
     └── PlatformError            the bench platform API answered with an error (status, detail)
+        └── CredentialsError     (mesocosm_cli/credentials.py) the credentials file is unusable
 
 Messages say what happened, show the offending value, and name the fix.
 """
