@@ -10,6 +10,7 @@ where an env author looks).
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pytest_mesocosm.sdk import wire
@@ -93,25 +94,33 @@ class Contract:
 
     async def step(self, body: dict[str, Any]) -> Answer:
         episode_id = wire.episode_id_of(body)
-        episode = await self._locked(episode_id)
-        try:
-            result = await self.episodes.call(_apply, episode.env, body.get("action"))
+        action = body.get("action")
+
+        async def advance(episode: Episode) -> bytes:
+            result = await self.episodes.call(_apply, episode.env, action)
             episode.steps += 1
-            return 200, wire.step_body(result, episode.steps)
-        except Exception as exc:
-            return _failed(exc, episode_id, "step()")
-        finally:
-            episode.last_used = time.monotonic()
-            episode.lock.release()
+            return wire.step_body(result, episode.steps)
+
+        return await self._on_episode(episode_id, "step()", advance)
 
     async def render(self, body: dict[str, Any]) -> Answer:
         episode_id = wire.episode_id_of(body)
         mode = wire.mode_of(body)
+
+        async def draw(episode: Episode) -> bytes:
+            return wire.render_body(await self.episodes.call(episode.env.render, mode))
+
+        return await self._on_episode(episode_id, "render()", draw)
+
+    async def _on_episode(
+        self, episode_id: str, what: str, work: Callable[[Episode], Awaitable[bytes]]
+    ) -> Answer:
+        """Run ``work`` on a live episode under its lock; an env exception is its answer."""
         episode = await self._locked(episode_id)
         try:
-            return 200, wire.render_body(await self.episodes.call(episode.env.render, mode))
+            return 200, await work(episode)
         except Exception as exc:
-            return _failed(exc, episode_id, "render()")
+            return _failed(exc, episode_id, what)
         finally:
             episode.last_used = time.monotonic()
             episode.lock.release()
