@@ -178,6 +178,14 @@ class FakeOllama:
             "capabilities": ["completion", "tools"],
         })
 
+    async def _generation(
+        self, request: web.Request
+    ) -> tuple[Any, str, web.Response | None]:
+        """Read a generation request: its body, model, and the failure to answer if due."""
+        body = await self._read(request)
+        model = body.get("model", "") if isinstance(body, dict) else ""
+        return body, model, await self._gate(body, model)
+
     async def _gate(self, body: Any, model: str) -> web.Response | None:
         """Count a generation call; answer the scripted failure or a 404 when due."""
         self.generation_calls += 1
@@ -210,9 +218,7 @@ class FakeOllama:
         }
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
-        body = await self._read(request)
-        model = body.get("model", "") if isinstance(body, dict) else ""
-        failed = await self._gate(body, model)
+        body, model, failed = await self._generation(request)
         if failed is not None:
             return failed
         messages = list(body.get("messages") or [])
@@ -230,9 +236,7 @@ class FakeOllama:
         return await _ndjson(request, [*chunks, final])
 
     async def _generate(self, request: web.Request) -> web.StreamResponse:
-        body = await self._read(request)
-        model = body.get("model", "") if isinstance(body, dict) else ""
-        failed = await self._gate(body, model)
+        body, model, failed = await self._generation(request)
         if failed is not None:
             return failed
         messages = [{"role": "user", "content": body.get("prompt") or ""}]
@@ -249,9 +253,7 @@ class FakeOllama:
         return await _ndjson(request, [*chunks, final])
 
     async def _openai_chat(self, request: web.Request) -> web.StreamResponse:
-        body = await self._read(request)
-        model = body.get("model", "") if isinstance(body, dict) else ""
-        failed = await self._gate(body, model)
+        body, model, failed = await self._generation(request)
         if failed is not None:
             return failed
         messages = list(body.get("messages") or [])
