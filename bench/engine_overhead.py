@@ -35,14 +35,14 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support import free_port  # noqa: E402
 
-from pytest_mesocosm.bench import (  # noqa: E402
+from pytest_mesocosm.engine.config import AgentOptions, BenchConfig  # noqa: E402
+from pytest_mesocosm.engine.session import (  # noqa: E402
     BenchRun,
     BenchSession,
     plan_episodes,
     run_bench,
 )
-from pytest_mesocosm.config import AgentOptions, BenchConfig  # noqa: E402
-from pytest_mesocosm.manifest import load_manifest  # noqa: E402
+from pytest_mesocosm.manifest.models import load_manifest  # noqa: E402
 
 WORDS = ["crane", "slate", "fight", "about", "house", "world"]  # valid guesses, cycled
 
@@ -87,9 +87,9 @@ def first_episode_latency(runs_dir: Path) -> None:
     """Seconds from interpreter start to the first finished episode, and whether LiteLLM loaded."""
     script = textwrap.dedent(f"""
         import sys, time
-        from pytest_mesocosm.bench import run_bench
-        from pytest_mesocosm.config import AgentOptions, BenchConfig
-        from pytest_mesocosm.manifest import load_manifest
+        from pytest_mesocosm.engine.session import run_bench
+        from pytest_mesocosm.engine.config import AgentOptions, BenchConfig
+        from pytest_mesocosm.manifest.models import load_manifest
         model = "script:{WORDLE / 'solver.py'}:policy"
         config = BenchConfig(agent=AgentOptions(model=model), episodes=1,
                              runs_dir={str(runs_dir)!r})

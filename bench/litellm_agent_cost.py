@@ -137,7 +137,7 @@ def _litellm_call(variant: str, url: str) -> tuple[Callable[[], Awaitable[Any]],
 def _agent_call(variant: str, url: str) -> tuple[Callable[[], Awaitable[Any]], Callable[[], Any]]:
     sys.path.insert(0, str(ROOT))
     from pytest_mesocosm.agents import AgentContext, TaskInfo, Turn, make_agent
-    from pytest_mesocosm.config import AgentOptions
+    from pytest_mesocosm.engine.config import AgentOptions
 
     if variant == "agent-ollama":
         options = AgentOptions(model="ollama/llama3.2", api_base=url, max_tokens=64)

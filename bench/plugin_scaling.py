@@ -109,9 +109,9 @@ def scaling(repo: Path, args: argparse.Namespace) -> None:
 RUN_BENCH = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from pytest_mesocosm.bench import run_bench
-    from pytest_mesocosm.config import AgentOptions, BenchConfig
-    from pytest_mesocosm.manifest import load_manifest
+    from pytest_mesocosm.engine.session import run_bench
+    from pytest_mesocosm.engine.config import AgentOptions, BenchConfig
+    from pytest_mesocosm.manifest.models import load_manifest
     config = BenchConfig(agent=AgentOptions(model="script:solver.py:policy"),
                          episodes=int(sys.argv[1]), runs_dir=Path(sys.argv[2]))
     run_bench(load_manifest("benchanything.json"), config)

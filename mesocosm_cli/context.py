@@ -1,7 +1,7 @@
 """The one object every command finds in ``ctx.obj``: environment, URL flags, credentials.
 
 Commands never read ``os.environ`` or the credentials file themselves; they ask this
-object, so the documented resolution order (:mod:`mesocosm_cli.urls`) is applied the same
+object, so the documented resolution order (:mod:`mesocosm_platform.urls`) is applied the same
 way everywhere and tests can hand the CLI a controlled environment.
 """
 
@@ -15,14 +15,14 @@ from typing import Any
 
 import click
 
-from mesocosm_cli.credentials import (
+from mesocosm_platform.credentials import (
     Auth,
     Credentials,
     credentials_path,
     load_credentials,
     resolve_auth,
 )
-from mesocosm_cli.urls import (
+from mesocosm_platform.urls import (
     ResolvedURL,
     local_mode,
     resolve_adapter_url,

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from mesocosm_cli.localenv import probe_adapter
-from mesocosm_cli.urls import (
+from mesocosm_platform.urls import (
     ADAPTER_URL_VARS,
     LOCAL_BENCH_URL,
     LOOPBACK_HOSTS,
@@ -33,7 +33,7 @@ from mesocosm_cli.urls import (
 from pytest_mesocosm.errors import AdapterError, AgentError, ManifestError
 
 if TYPE_CHECKING:
-    from pytest_mesocosm.manifest import Manifest
+    from pytest_mesocosm.manifest.models import Manifest
 
 BENCH_TIMEOUT = 5.0
 ADAPTER_TIMEOUT = 2.0
@@ -134,7 +134,7 @@ def _bench_down(report: DoctorReport, bench: ResolvedURL, detail: str) -> None:
 def load_local_manifest(report: DoctorReport, path: Path | None) -> Manifest | None:
     """The manifest if one is here and valid; a broken one is a failed check."""
     from mesocosm_cli.localenv import find_manifest
-    from pytest_mesocosm.manifest import load_manifest
+    from pytest_mesocosm.manifest.models import load_manifest
 
     try:
         found = find_manifest(path)
@@ -219,7 +219,7 @@ def _start_and_check(report: DoctorReport, adapter: ResolvedURL, manifest: Manif
 
 def check_conformance(report: DoctorReport, url: str, manifest: Manifest) -> None:
     """The engine's contract checks: failures are issues, warnings hints."""
-    from pytest_mesocosm.conformance import check_adapter as conformance
+    from pytest_mesocosm.adapter.conformance import check_adapter as conformance
 
     findings = conformance(url, vow=manifest.binding_vow)
     failed = [f for f in findings if f.status == "fail"]
@@ -240,7 +240,7 @@ def check_conformance(report: DoctorReport, url: str, manifest: Manifest) -> Non
 def check_model(report: DoctorReport, model: str, api_base: str | None, base_dir: Path) -> None:
     """Can the model play? Never a failure: a missing model is said as a warning with a fix."""
     from pytest_mesocosm.agents import make_agent
-    from pytest_mesocosm.config import AgentOptions
+    from pytest_mesocosm.engine.config import AgentOptions
 
     async def preflight() -> None:
         agent = make_agent(AgentOptions(model=model, api_base=api_base), base_dir=base_dir)

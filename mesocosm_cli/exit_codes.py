@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from mesocosm_cli.credentials import CredentialsError
+from mesocosm_platform.credentials import CredentialsError
 from pytest_mesocosm.errors import (
     AdapterError,
     AgentConfigError,

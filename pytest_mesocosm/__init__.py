@@ -14,52 +14,52 @@ from pytest_mesocosm.__about__ import __version__
 
 if TYPE_CHECKING:
     from pytest_mesocosm.adapter import AdapterClient, AdapterProcess
+    from pytest_mesocosm.adapter.conformance import check_adapter
     from pytest_mesocosm.agents import make_agent
-    from pytest_mesocosm.bench import BenchRun, BenchSession, arun_bench, run_bench
-    from pytest_mesocosm.config import AgentOptions, BenchConfig, EpisodeLimits
-    from pytest_mesocosm.conformance import check_adapter
-    from pytest_mesocosm.episode import EpisodeSpec, run_episode
+    from pytest_mesocosm.engine.config import AgentOptions, BenchConfig, EpisodeLimits
+    from pytest_mesocosm.engine.episode import EpisodeSpec, run_episode
+    from pytest_mesocosm.engine.export import export_run
+    from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus
+    from pytest_mesocosm.engine.session import BenchRun, BenchSession, arun_bench, run_bench
+    from pytest_mesocosm.engine.traces import RunFolder, TraceWriter
     from pytest_mesocosm.errors import MesocosmError
-    from pytest_mesocosm.export import export_run
-    from pytest_mesocosm.gate import evaluate_gate, parse_threshold
-    from pytest_mesocosm.manifest import Manifest, load_manifest, validate_payload
-    from pytest_mesocosm.outcomes import EpisodeResult, EpisodeStatus
-    from pytest_mesocosm.scoring import RunMetrics, score_run
+    from pytest_mesocosm.manifest.models import Manifest, load_manifest, validate_payload
+    from pytest_mesocosm.scoring.gate import evaluate_gate, parse_threshold
+    from pytest_mesocosm.scoring.metrics import RunMetrics, score_run
     from pytest_mesocosm.sdk import BaseEnv, InvalidAction, StepResult, create_app, serve
-    from pytest_mesocosm.traces import RunFolder, TraceWriter
 
 _HOMES = {
     "AdapterClient": "adapter",
     "AdapterProcess": "adapter",
-    "AgentOptions": "config",
+    "AgentOptions": "engine.config",
     "BaseEnv": "sdk",
-    "BenchConfig": "config",
-    "BenchRun": "bench",
-    "BenchSession": "bench",
-    "EpisodeLimits": "config",
-    "EpisodeResult": "outcomes",
-    "EpisodeSpec": "episode",
-    "EpisodeStatus": "outcomes",
+    "BenchConfig": "engine.config",
+    "BenchRun": "engine.session",
+    "BenchSession": "engine.session",
+    "EpisodeLimits": "engine.config",
+    "EpisodeResult": "engine.outcomes",
+    "EpisodeSpec": "engine.episode",
+    "EpisodeStatus": "engine.outcomes",
     "InvalidAction": "sdk",
-    "Manifest": "manifest",
+    "Manifest": "manifest.models",
     "MesocosmError": "errors",
-    "RunFolder": "traces",
-    "RunMetrics": "scoring",
+    "RunFolder": "engine.traces",
+    "RunMetrics": "scoring.metrics",
     "StepResult": "sdk",
-    "TraceWriter": "traces",
-    "arun_bench": "bench",
-    "check_adapter": "conformance",
+    "TraceWriter": "engine.traces",
+    "arun_bench": "engine.session",
+    "check_adapter": "adapter.conformance",
     "create_app": "sdk",
-    "evaluate_gate": "gate",
-    "export_run": "export",
-    "load_manifest": "manifest",
+    "evaluate_gate": "scoring.gate",
+    "export_run": "engine.export",
+    "load_manifest": "manifest.models",
     "make_agent": "agents",
-    "parse_threshold": "gate",
-    "run_bench": "bench",
-    "run_episode": "episode",
-    "score_run": "scoring",
+    "parse_threshold": "scoring.gate",
+    "run_bench": "engine.session",
+    "run_episode": "engine.episode",
+    "score_run": "scoring.metrics",
     "serve": "sdk",
-    "validate_payload": "manifest",
+    "validate_payload": "manifest.models",
 }
 
 __all__ = [

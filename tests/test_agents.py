@@ -17,12 +17,12 @@ from pytest_mesocosm.agents import Agent, AgentContext, AgentReply, TaskInfo, Tu
 from pytest_mesocosm.agents.llm import LLMAgent
 from pytest_mesocosm.agents.replay import ReplayAgent
 from pytest_mesocosm.agents.script import ScriptAgent
-from pytest_mesocosm.bench import run_bench
-from pytest_mesocosm.config import AgentOptions, BenchConfig
+from pytest_mesocosm.engine.config import AgentOptions, BenchConfig
+from pytest_mesocosm.engine.outcomes import EpisodeStatus
+from pytest_mesocosm.engine.session import run_bench
+from pytest_mesocosm.engine.traces import read_trace
 from pytest_mesocosm.errors import AgentConfigError, ModelError
-from pytest_mesocosm.manifest import load_manifest
-from pytest_mesocosm.outcomes import EpisodeStatus
-from pytest_mesocosm.traces import read_trace
+from pytest_mesocosm.manifest.models import load_manifest
 
 TASK = TaskInfo(name="Counter")
 
@@ -272,7 +272,7 @@ def test_script_runs_never_import_litellm(tmp_path: Path) -> None:
     code = textwrap.dedent(f"""\
         import asyncio, sys
         from pytest_mesocosm.agents import AgentContext, TaskInfo, make_agent
-        from pytest_mesocosm.config import AgentOptions
+        from pytest_mesocosm.engine.config import AgentOptions
 
         agent = make_agent(AgentOptions(model={f"script:{path}:policy"!r}))
         ctx = AgentContext(task=TaskInfo(name="t"), episode_id="e", seed=0, step=0,

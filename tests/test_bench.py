@@ -12,10 +12,10 @@ from pathlib import Path
 
 from support import write_counter_repo, write_policy
 
-from pytest_mesocosm.bench import effective_parallel, plan_episodes, run_bench
-from pytest_mesocosm.config import AgentOptions, BenchConfig
-from pytest_mesocosm.manifest import load_manifest
-from pytest_mesocosm.outcomes import EpisodeStatus
+from pytest_mesocosm.engine.config import AgentOptions, BenchConfig
+from pytest_mesocosm.engine.outcomes import EpisodeStatus
+from pytest_mesocosm.engine.session import effective_parallel, plan_episodes, run_bench
+from pytest_mesocosm.manifest.models import load_manifest
 
 
 def test_plan_is_seeds_times_repeats_in_seed_order() -> None:
@@ -63,9 +63,9 @@ def test_ctrl_c_keeps_finished_episodes_and_writes_results(tmp_path: Path) -> No
     script = tmp_path / "run.py"
     script.write_text(textwrap.dedent(f"""
         from pathlib import Path
-        from pytest_mesocosm.bench import run_bench
-        from pytest_mesocosm.config import AgentOptions, BenchConfig
-        from pytest_mesocosm.manifest import load_manifest
+        from pytest_mesocosm.engine.session import run_bench
+        from pytest_mesocosm.engine.config import AgentOptions, BenchConfig
+        from pytest_mesocosm.manifest.models import load_manifest
 
         config = BenchConfig(agent=AgentOptions(model={policy!r}), seeds=[0, 1, 2],
                              parallel=1, runs_dir=Path({str(tmp_path / 'runs')!r}))

@@ -16,7 +16,7 @@ import pytest
 from pydantic import BaseModel
 
 from pytest_mesocosm.adapter import AdapterClient, AdapterProcess
-from pytest_mesocosm.conformance import Finding, acheck_adapter, check_adapter, probe_action
+from pytest_mesocosm.adapter.conformance import Finding, acheck_adapter, check_adapter, probe_action
 
 FAKES = Path(__file__).resolve().parent / "fakes"
 EXAMPLES = sorted(Path(__file__).resolve().parent.parent.glob("examples/*/benchanything.json"))

@@ -12,13 +12,13 @@ from support import closed_port_url, write_counter_repo, write_policy
 from pytest_mesocosm.adapter import AdapterClient
 from pytest_mesocosm.agents import make_agent
 from pytest_mesocosm.agents.base import TaskInfo
-from pytest_mesocosm.bench import run_bench
-from pytest_mesocosm.config import AgentOptions, BenchConfig, EpisodeLimits
-from pytest_mesocosm.episode import EpisodeSpec, run_episode
+from pytest_mesocosm.engine.config import AgentOptions, BenchConfig, EpisodeLimits
+from pytest_mesocosm.engine.episode import EpisodeSpec, run_episode
+from pytest_mesocosm.engine.outcomes import EpisodeStatus
+from pytest_mesocosm.engine.session import run_bench
+from pytest_mesocosm.engine.traces import read_trace
 from pytest_mesocosm.errors import ModelError
-from pytest_mesocosm.manifest import load_manifest
-from pytest_mesocosm.outcomes import EpisodeStatus
-from pytest_mesocosm.traces import read_trace
+from pytest_mesocosm.manifest.models import load_manifest
 
 
 def bench(tmp_path: Path, manifest_path: Path, model: str, **config_kw):

@@ -10,11 +10,11 @@ from typing import Any
 import jsonschema
 import pytest
 
-from pytest_mesocosm.config import AgentOptions, BenchConfig
-from pytest_mesocosm.export import export_run, replay_schema, validate_export, write_export
-from pytest_mesocosm.outcomes import EpisodeResult, EpisodeStatus
-from pytest_mesocosm.scoring import score_run
-from pytest_mesocosm.traces import RunFolder, TraceError, TraceWriter
+from pytest_mesocosm.engine.config import AgentOptions, BenchConfig
+from pytest_mesocosm.engine.export import export_run, replay_schema, validate_export, write_export
+from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus
+from pytest_mesocosm.engine.traces import RunFolder, TraceError, TraceWriter
+from pytest_mesocosm.scoring.metrics import score_run
 
 SCORING = {"primary_metric": "win_rate", "metrics": [
     {"name": "win_rate", "type": "terminal_field", "field": "won", "aggregation": "pass_rate"},

@@ -26,7 +26,7 @@ from pytest_mesocosm.agents import AgentContext, AgentReply, TaskInfo, Turn
 from pytest_mesocosm.agents.llm import LLMAgent
 from pytest_mesocosm.agents.ollama import ollama_base_url
 from pytest_mesocosm.agents.transport import RetryPolicy
-from pytest_mesocosm.config import AgentOptions
+from pytest_mesocosm.engine.config import AgentOptions
 from pytest_mesocosm.errors import AgentConfigError, ModelError
 
 FAST = RetryPolicy(base=0.01, cap=0.05)

@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from pytest_mesocosm.errors import ManifestError
-from pytest_mesocosm.manifest import (
+from pytest_mesocosm.manifest.models import (
     ActionSpace,
     Manifest,
     load_manifest,

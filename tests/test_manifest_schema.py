@@ -12,10 +12,10 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 from test_manifest import SEED_SCORING, wordle
 
-from pytest_mesocosm.manifest import manifest_json_schema, schema_text, validate_payload
+from pytest_mesocosm.manifest.models import manifest_json_schema, schema_text, validate_payload
 from pytest_mesocosm.schemas import SCHEMA_FILE, shipped_manifest_schema
 
-REGENERATE = "python -m pytest_mesocosm.manifest --write-schema"
+REGENERATE = "python -m pytest_mesocosm.manifest.models --write-schema"
 
 
 def schema_errors(instance: Any) -> list[str]:
@@ -39,7 +39,7 @@ def test_shipped_schema_is_up_to_date() -> None:
 def test_write_schema_command_writes_the_generated_schema(tmp_path: Path) -> None:
     target = tmp_path / "schema.json"
     done = subprocess.run(
-        [sys.executable, "-m", "pytest_mesocosm.manifest", "--write-schema", str(target)],
+        [sys.executable, "-m", "pytest_mesocosm.manifest.models", "--write-schema", str(target)],
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -47,7 +47,7 @@ def test_write_schema_command_writes_the_generated_schema(tmp_path: Path) -> Non
     assert json.loads(target.read_text(encoding="utf-8")) == manifest_json_schema()
 
     usage = subprocess.run(
-        [sys.executable, "-m", "pytest_mesocosm.manifest"],
+        [sys.executable, "-m", "pytest_mesocosm.manifest.models"],
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert usage.returncode == 2 and REGENERATE in usage.stderr

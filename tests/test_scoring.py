@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
-from pytest_mesocosm.baseline import compare_to_baseline, format_comparison
+from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus
+from pytest_mesocosm.engine.traces import RunFolder, TraceError, load_results
 from pytest_mesocosm.errors import ScoringError
-from pytest_mesocosm.gate import (
+from pytest_mesocosm.scoring.baseline import compare_to_baseline, format_comparison
+from pytest_mesocosm.scoring.gate import (
     GateResult,
     Threshold,
     ThresholdError,
@@ -20,16 +22,14 @@ from pytest_mesocosm.gate import (
     parse_threshold,
     parse_thresholds,
 )
-from pytest_mesocosm.outcomes import EpisodeResult, EpisodeStatus
-from pytest_mesocosm.scoreboard import format_markdown, format_metrics_table
-from pytest_mesocosm.scoring import (
+from pytest_mesocosm.scoring.metrics import (
     RunMetrics,
     as_scoring,
     metric_value,
     score_run,
     wilson_interval,
 )
-from pytest_mesocosm.traces import RunFolder, TraceError, load_results
+from pytest_mesocosm.scoring.table import format_markdown, format_metrics_table
 
 WIN = {"name": "win_rate", "type": "terminal_field", "field": "won", "aggregation": "pass_rate"}
 REWARD = {"name": "mean_reward", "type": "episode_reward", "aggregation": "mean"}

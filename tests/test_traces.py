@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_mesocosm.config import BenchConfig
-from pytest_mesocosm.outcomes import EpisodeResult, EpisodeStatus
-from pytest_mesocosm.scoring import RunMetrics, score_run
-from pytest_mesocosm.traces import (
+from pytest_mesocosm.engine.config import BenchConfig
+from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus
+from pytest_mesocosm.engine.traces import (
     RESULTS_SCHEMA,
     RunFolder,
     TraceError,
@@ -25,6 +24,7 @@ from pytest_mesocosm.traces import (
     read_results,
     read_trace,
 )
+from pytest_mesocosm.scoring.metrics import RunMetrics, score_run
 
 SCORING = {"primary_metric": "reward", "metrics": [
     {"name": "reward", "type": "episode_reward", "aggregation": "mean"}]}
@@ -85,7 +85,7 @@ def test_a_crashed_process_loses_nothing_written(tmp_path: Path) -> None:
     path = tmp_path / "crash.jsonl"
     script = textwrap.dedent(f"""
         import os
-        from pytest_mesocosm.traces import TraceWriter
+        from pytest_mesocosm.engine.traces import TraceWriter
         trace = TraceWriter({str(path)!r})
         for step in range(5):
             trace.write("action", step=step, action="x" * 100)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import click
 
 from mesocosm_cli.context import CliContext, bench_url_option, pass_cli
-from mesocosm_cli.credentials import clear_credentials
 from mesocosm_cli.exit_codes import CliError
 from mesocosm_cli.group import MesocosmGroup, platform_pending
+from mesocosm_platform.credentials import clear_credentials
 
 
 @click.group(cls=MesocosmGroup)

@@ -9,8 +9,8 @@ import click
 
 from mesocosm_cli.context import CliContext, base_url_option, pass_cli
 from mesocosm_cli.exit_codes import FAILED, OK
-from mesocosm_cli.urls import resolve_local_bench_url
-from pytest_mesocosm.config import DEFAULT_MODEL
+from mesocosm_platform.urls import resolve_local_bench_url
+from pytest_mesocosm.engine.config import DEFAULT_MODEL
 
 
 @click.command()

@@ -18,15 +18,15 @@ import click
 from mesocosm_cli.context import bench_url_option
 from mesocosm_cli.exit_codes import FAILED, INTERRUPTED, CliError
 from mesocosm_cli.localenv import find_manifest, probe_adapter
-from pytest_mesocosm.config import DEFAULT_MODEL, DEFAULT_RUNS_DIR
+from pytest_mesocosm.engine.config import DEFAULT_MODEL, DEFAULT_RUNS_DIR
 
 if TYPE_CHECKING:
-    from pytest_mesocosm.bench import BenchRun
-    from pytest_mesocosm.config import BenchConfig
-    from pytest_mesocosm.gate import GateResult, Threshold
-    from pytest_mesocosm.manifest import Manifest
-    from pytest_mesocosm.outcomes import EpisodeResult
-    from pytest_mesocosm.scoring import EpisodeScore, Metric
+    from pytest_mesocosm.engine.config import BenchConfig
+    from pytest_mesocosm.engine.outcomes import EpisodeResult
+    from pytest_mesocosm.engine.session import BenchRun
+    from pytest_mesocosm.manifest.models import Manifest
+    from pytest_mesocosm.scoring.gate import GateResult, Threshold
+    from pytest_mesocosm.scoring.metrics import EpisodeScore, Metric
 
 DEFAULT_ENV_URL = "http://localhost:8765"
 PROBE_SECONDS = 1.0
@@ -70,7 +70,7 @@ class Progress:
         self.errors = 0
 
     def __call__(self, result: EpisodeResult, done: int, total: int) -> None:
-        from pytest_mesocosm.scoring import score_episode
+        from pytest_mesocosm.scoring.metrics import score_episode
 
         if result.scoreable:
             self.scores.append(score_episode(self.metric, result))
@@ -99,7 +99,7 @@ def _shorten(text: str, limit: int = 120) -> str:
 
 def _thresholds(manifest: Manifest, given: Sequence[str]) -> list[Threshold]:
     """The manifest's thresholds, then the flags'; a bad one names where it came from."""
-    from pytest_mesocosm.gate import ThresholdError, parse_threshold
+    from pytest_mesocosm.scoring.gate import ThresholdError, parse_threshold
 
     names = [metric.name for metric in manifest.scoring.metrics]
     extras = manifest.mesocosm
@@ -172,11 +172,11 @@ def _env_url(url: str, quiet: bool) -> str | None:
 def local(**opts: Any) -> None:
     """Bench locally with Ollama (or any model) and benchanything.json."""
     from pytest_mesocosm.agents import make_agent
-    from pytest_mesocosm.bench import run_bench
+    from pytest_mesocosm.engine.session import run_bench
     from pytest_mesocosm.errors import AdapterStartError
-    from pytest_mesocosm.gate import evaluate_gate
-    from pytest_mesocosm.manifest import load_manifest
-    from pytest_mesocosm.scoring import as_scoring
+    from pytest_mesocosm.manifest.models import load_manifest
+    from pytest_mesocosm.scoring.gate import evaluate_gate
+    from pytest_mesocosm.scoring.metrics import as_scoring
 
     manifest = load_manifest(find_manifest(opts["manifest_path"]))
     if opts["domain_id"]:
@@ -208,7 +208,7 @@ def local(**opts: Any) -> None:
 
 def _config(opts: dict[str, Any]) -> BenchConfig:
     """The flags as the engine's one config record."""
-    from pytest_mesocosm.config import AgentOptions, BenchConfig
+    from pytest_mesocosm.engine.config import AgentOptions, BenchConfig
 
     return BenchConfig(
         agent=AgentOptions(
@@ -230,8 +230,8 @@ def _config(opts: dict[str, Any]) -> BenchConfig:
 
 def _print_run(run: BenchRun, gate: GateResult) -> None:
     """Who played what, the metrics table with the gate's verdict, and where the files are."""
-    from pytest_mesocosm.scoreboard import format_metrics_table
-    from pytest_mesocosm.traces import RunFolder
+    from pytest_mesocosm.engine.traces import RunFolder
+    from pytest_mesocosm.scoring.table import format_metrics_table
 
     planned = len(run.config.episode_seeds()) * max(run.config.repeats, 1)
     click.echo(

@@ -9,8 +9,8 @@ from __future__ import annotations
 import click
 
 from mesocosm_cli.context import CliContext, bench_url_option, pass_cli
-from mesocosm_cli.credentials import save_credentials
 from mesocosm_cli.group import MesocosmGroup, platform_pending
+from mesocosm_platform.credentials import save_credentials
 
 _team_id = click.argument("team_id", metavar="TEAM_ID")
 _user_id = click.option("--user-id", required=True, metavar="USER_ID", help="The member's user id.")

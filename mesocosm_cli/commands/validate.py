@@ -23,7 +23,9 @@ def validate(ctx: click.Context, file: str, fmt: str) -> None:
     FILE is a benchanything.json (or its folder), a legacy POST /v1/domains body, or -
     for stdin; the shape is detected. --base-url is accepted and unused (no network).
     """
-    from pytest_mesocosm.manifest import validate_file  # pydantic + jsonschema: only when used
+    from pytest_mesocosm.manifest.models import (
+        validate_file,  # pydantic + jsonschema: only when used
+    )
 
     report = validate_file(file)
     if fmt == "json":

@@ -22,7 +22,7 @@ import re
 from pathlib import Path
 
 from pytest_mesocosm.agents.base import Agent, AgentContext, AgentReply, TaskInfo, Turn
-from pytest_mesocosm.config import AgentOptions
+from pytest_mesocosm.engine.config import AgentOptions
 from pytest_mesocosm.errors import AgentConfigError
 
 __all__ = ["Agent", "AgentContext", "AgentReply", "TaskInfo", "Turn", "make_agent"]

@@ -20,7 +20,7 @@ from pytest_mesocosm.agents.parsing import parse_action
 from pytest_mesocosm.agents.prompts import build_messages, system_prompt
 from pytest_mesocosm.agents.structured import STRUCTURED_TYPES, response_schema
 from pytest_mesocosm.agents.transport import RetryPolicy, Transport, call_with_retries
-from pytest_mesocosm.config import AgentOptions
+from pytest_mesocosm.engine.config import AgentOptions
 from pytest_mesocosm.errors import AgentConfigError
 
 _SYSTEM_CACHE_SIZE = 64

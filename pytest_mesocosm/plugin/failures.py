@@ -2,7 +2,8 @@
 
 A harness traceback says nothing about why an environment broke; the observation the
 model saw, what it answered, the action sent and what the env said back do. The trace
-events are the ones :mod:`pytest_mesocosm.episode` writes (see :mod:`pytest_mesocosm.traces`).
+events are the ones :mod:`pytest_mesocosm.engine.episode` writes (see
+:mod:`pytest_mesocosm.engine.traces`).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_mesocosm.outcomes import EpisodeResult
-from pytest_mesocosm.traces import TraceError, dumps, read_trace
+from pytest_mesocosm.engine.outcomes import EpisodeResult
+from pytest_mesocosm.engine.traces import TraceError, dumps, read_trace
 
 SHOWN_TURNS = 3
 VALUE_CHARS = 300

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_mesocosm.bench import EpisodeRequest, plan_episodes
-from pytest_mesocosm.conformance import RULES, Finding
+from pytest_mesocosm.adapter.conformance import RULES, Finding
+from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus
+from pytest_mesocosm.engine.session import EpisodeRequest, plan_episodes
 from pytest_mesocosm.errors import AgentError, ManifestError, MesocosmError
-from pytest_mesocosm.gate import ThresholdError, parse_thresholds
-from pytest_mesocosm.manifest import Manifest, load_manifest
-from pytest_mesocosm.outcomes import EpisodeResult, EpisodeStatus
+from pytest_mesocosm.manifest.models import Manifest, load_manifest
 from pytest_mesocosm.plugin import STATE
 from pytest_mesocosm.plugin.failures import describe_failure
+from pytest_mesocosm.scoring.gate import ThresholdError, parse_thresholds
 
 if TYPE_CHECKING:
     from pytest_mesocosm.plugin.state import MesocosmPlugin

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from pytest_mesocosm.config import DEFAULT_MODEL, DEFAULT_RUNS_DIR, AgentOptions, BenchConfig
+from pytest_mesocosm.engine.config import DEFAULT_MODEL, DEFAULT_RUNS_DIR, AgentOptions, BenchConfig
 
 Convert = Callable[[str], Any]
 
@@ -85,7 +85,7 @@ def _url(where: str) -> Convert:
 
 def _threshold(where: str) -> Convert:
     def convert(text: str) -> str:
-        from pytest_mesocosm.gate import ThresholdError, parse_threshold
+        from pytest_mesocosm.scoring.gate import ThresholdError, parse_threshold
 
         try:
             parse_threshold(str(text))

@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_mesocosm.baseline import compare_to_baseline, format_comparison
-from pytest_mesocosm.bench import manifest_summary
+from pytest_mesocosm.engine.outcomes import EpisodeResult
+from pytest_mesocosm.engine.session import manifest_summary
+from pytest_mesocosm.engine.traces import RunFolder, load_results, read_results
 from pytest_mesocosm.errors import MesocosmError
-from pytest_mesocosm.gate import GateResult, ThresholdError, evaluate_gate, parse_thresholds
-from pytest_mesocosm.manifest import Manifest, load_manifest
-from pytest_mesocosm.outcomes import EpisodeResult
+from pytest_mesocosm.manifest.models import Manifest, load_manifest
 from pytest_mesocosm.plugin.options import Settings
-from pytest_mesocosm.scoreboard import format_markdown, format_metrics_table
-from pytest_mesocosm.scoring import RunMetrics, score_run
-from pytest_mesocosm.traces import RunFolder, load_results, read_results
+from pytest_mesocosm.scoring.baseline import compare_to_baseline, format_comparison
+from pytest_mesocosm.scoring.gate import GateResult, ThresholdError, evaluate_gate, parse_thresholds
+from pytest_mesocosm.scoring.metrics import RunMetrics, score_run
+from pytest_mesocosm.scoring.table import format_markdown, format_metrics_table
 
 
 def payload(

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_mesocosm.adapter import AdapterProcess
-from pytest_mesocosm.bench import BenchSession, EpisodeRequest
-from pytest_mesocosm.config import BenchConfig
-from pytest_mesocosm.conformance import Finding, acheck_adapter
+from pytest_mesocosm.adapter.conformance import Finding, acheck_adapter
+from pytest_mesocosm.engine.config import BenchConfig
+from pytest_mesocosm.engine.outcomes import EpisodeResult
+from pytest_mesocosm.engine.session import BenchSession, EpisodeRequest
+from pytest_mesocosm.engine.traces import RunFolder
 from pytest_mesocosm.errors import MesocosmError
-from pytest_mesocosm.manifest import Manifest
-from pytest_mesocosm.outcomes import EpisodeResult
-from pytest_mesocosm.traces import RunFolder
+from pytest_mesocosm.manifest.models import Manifest
 
 Upcoming = Iterable[tuple[Manifest, EpisodeRequest]]
 

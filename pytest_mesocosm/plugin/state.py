@@ -13,15 +13,15 @@ from typing import Any
 
 import pytest
 
-from pytest_mesocosm.bench import EpisodeRequest, plan_episodes
-from pytest_mesocosm.manifest import MANIFEST_NAME, Manifest
-from pytest_mesocosm.outcomes import EpisodeResult
+from pytest_mesocosm.engine.outcomes import EpisodeResult
+from pytest_mesocosm.engine.session import EpisodeRequest, plan_episodes
+from pytest_mesocosm.engine.traces import RunFolder, new_run_id
+from pytest_mesocosm.manifest.models import MANIFEST_NAME, Manifest
 from pytest_mesocosm.plugin.items import EpisodeItem, ManifestFile
 from pytest_mesocosm.plugin.lookahead import Lookahead
 from pytest_mesocosm.plugin.options import Settings
 from pytest_mesocosm.plugin.report import Aggregator, Verdict, payload, summary_lines, verdict_line
 from pytest_mesocosm.plugin.runner import EpisodeRunner
-from pytest_mesocosm.traces import RunFolder, new_run_id
 
 REPORT_KEY = "mesocosm"  # the test report attribute that carries an episode's result
 RUN_ID_KEY = "mesocosm_run_id"  # workerinput key: one run id for the controller and workers

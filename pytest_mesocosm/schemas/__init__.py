@@ -1,8 +1,8 @@
 """JSON Schemas shipped with the package, for editors and for tools that do not run Python.
 
 ``benchanything.schema.json`` (the manifest) is generated from the pydantic models in
-:mod:`pytest_mesocosm.manifest`; regenerate it with
-``python -m pytest_mesocosm.manifest --write-schema`` after changing a model.
+:mod:`pytest_mesocosm.manifest.models`; regenerate it with
+``python -m pytest_mesocosm.manifest.models --write-schema`` after changing a model.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import pytest
 from click.testing import Result
 
 from mesocosm_cli.context import CliContext
-from mesocosm_cli.credentials import (
+from mesocosm_platform.credentials import (
     Auth,
     Credentials,
     CredentialsError,
@@ -21,7 +21,7 @@ from mesocosm_cli.credentials import (
     resolve_auth,
     save_credentials,
 )
-from mesocosm_cli.urls import LOCAL_SERVER_URL, PROD_BENCH_URL, ResolvedURL
+from mesocosm_platform.urls import LOCAL_SERVER_URL, PROD_BENCH_URL, ResolvedURL
 
 
 def test_default_path_is_under_home() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from click.testing import Result
 
-from mesocosm_cli.credentials import Credentials, save_credentials
+from mesocosm_platform.credentials import Credentials, save_credentials
 
 Invoke = Callable[..., Result]
 WORDLE = Path(__file__).resolve().parents[2] / "examples" / "wordle"

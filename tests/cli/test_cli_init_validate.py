@@ -14,7 +14,7 @@ import pytest
 from click.testing import Result
 
 from mesocosm_cli.scaffold import FILES
-from pytest_mesocosm.export import validate_export
+from pytest_mesocosm.engine.export import validate_export
 
 Invoke = Callable[..., Result]
 Mesocosm = Callable[..., subprocess.CompletedProcess[str]]

@@ -10,10 +10,11 @@ import click
 import pytest
 from click.testing import Result
 
-from mesocosm_cli.credentials import CredentialsError
 from mesocosm_cli.exit_codes import exit_code_for
 from mesocosm_cli.main import cli
+from mesocosm_platform.credentials import CredentialsError
 from pytest_mesocosm import __version__
+from pytest_mesocosm.engine.traces import TraceError
 from pytest_mesocosm.errors import (
     AdapterStartError,
     AgentConfigError,
@@ -23,8 +24,7 @@ from pytest_mesocosm.errors import (
     ModelError,
     PlatformError,
 )
-from pytest_mesocosm.gate import ThresholdError
-from pytest_mesocosm.traces import TraceError
+from pytest_mesocosm.scoring.gate import ThresholdError
 
 Invoke = Callable[..., Result]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mesocosm_cli.urls import (
+from mesocosm_platform.urls import (
     LOCAL_ADAPTER_URL,
     LOCAL_BENCH_URL,
     LOCAL_SERVER_URL,

@@ -98,7 +98,8 @@ def test_without_the_flag_nothing_is_collected_or_imported(pytester: pytest.Pyte
         import sys
 
         HEAVY = ("litellm", "aiohttp", "fastapi", "httpx", "uvicorn",
-                 "pytest_mesocosm.bench", "pytest_mesocosm.manifest", "pytest_mesocosm.agents")
+                 "pytest_mesocosm.engine.session", "pytest_mesocosm.manifest.models",
+                 "pytest_mesocosm.agents")
 
         def test_nothing_heavy_is_imported(pytestconfig):
             assert pytestconfig.pluginmanager.has_plugin("mesocosm")  # installed, yet idle

@@ -21,13 +21,13 @@ from typing import Any
 from pytest_mesocosm.adapter import AdapterClient, AdapterProcess
 from pytest_mesocosm.agents import make_agent
 from pytest_mesocosm.agents.base import Agent, TaskInfo
-from pytest_mesocosm.config import BenchConfig, EpisodeLimits
-from pytest_mesocosm.episode import EpisodeSpec, run_episode
+from pytest_mesocosm.engine.config import BenchConfig, EpisodeLimits
+from pytest_mesocosm.engine.episode import EpisodeSpec, run_episode
+from pytest_mesocosm.engine.outcomes import EpisodeResult
+from pytest_mesocosm.engine.traces import RunFolder, TraceWriter
 from pytest_mesocosm.errors import AdapterUnreachable
-from pytest_mesocosm.manifest import Manifest
-from pytest_mesocosm.outcomes import EpisodeResult
-from pytest_mesocosm.scoring import RunMetrics, score_run
-from pytest_mesocosm.traces import RunFolder, TraceWriter
+from pytest_mesocosm.manifest.models import Manifest
+from pytest_mesocosm.scoring.metrics import RunMetrics, score_run
 
 ResultCallback = Callable[[EpisodeResult, int, int], None]  # (result, done, total)
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from mesocosm_cli.urls import is_truthy
+from mesocosm_platform.urls import is_truthy
 from pytest_mesocosm.errors import PlatformError
 
 DEFAULT_PATH = "~/.config/swecc/bench_credentials.json"

@@ -8,8 +8,8 @@ never read without its denominator.
 
 from __future__ import annotations
 
-from pytest_mesocosm.gate import CheckResult, GateResult
-from pytest_mesocosm.scoring import RunMetrics
+from pytest_mesocosm.scoring.gate import CheckResult, GateResult
+from pytest_mesocosm.scoring.metrics import RunMetrics
 
 _HEADER = ("metric", "value", "95% interval", "n", "threshold", "verdict")
 MAX_PROBLEMS = 10  # shown; all of them are in results.json

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pytest_mesocosm.errors import ScoringError
-from pytest_mesocosm.scoring import EXTRA_NAMES, RunMetrics
+from pytest_mesocosm.scoring.metrics import EXTRA_NAMES, RunMetrics
 
 SYNTAX = (
     "expected NAME[.lower|.upper] OP NUMBER with OP one of >=, >, <=, <, == "

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_mesocosm.outcomes import EpisodeResult
-from pytest_mesocosm.scoring import (
+from pytest_mesocosm.engine.outcomes import EpisodeResult
+from pytest_mesocosm.scoring.metrics import (
     EpisodeScore,
     Metric,
     RunMetrics,

@@ -40,9 +40,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
+from pytest_mesocosm.engine.outcomes import EpisodeResult
 from pytest_mesocosm.errors import MesocosmError
-from pytest_mesocosm.outcomes import EpisodeResult
-from pytest_mesocosm.scoring import RunMetrics
+from pytest_mesocosm.scoring.metrics import RunMetrics
 
 RESULTS_SCHEMA = "mesocosm.results/1"
 RESULTS_FILE = "results.json"

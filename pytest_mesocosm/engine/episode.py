@@ -17,14 +17,14 @@ from typing import Any
 
 from pytest_mesocosm.adapter import AdapterClient
 from pytest_mesocosm.agents.base import Agent, AgentContext, AgentReply, TaskInfo, Turn
-from pytest_mesocosm.config import EpisodeLimits
+from pytest_mesocosm.engine.config import EpisodeLimits
+from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus
+from pytest_mesocosm.engine.traces import TraceWriter
 from pytest_mesocosm.errors import (
     ActionRejected,
     AdapterError,
     AgentError,
 )
-from pytest_mesocosm.outcomes import EpisodeResult, EpisodeStatus
-from pytest_mesocosm.traces import TraceWriter
 
 
 @dataclass

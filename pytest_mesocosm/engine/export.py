@@ -28,8 +28,8 @@ from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
 
-from pytest_mesocosm.outcomes import EpisodeResult, EpisodeStatus
-from pytest_mesocosm.traces import (
+from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus
+from pytest_mesocosm.engine.traces import (
     RunFolder,
     TraceError,
     read_results,

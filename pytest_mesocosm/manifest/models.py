@@ -2,13 +2,13 @@
 
 A manifest tells the harness where the adapter is, what the environment promises (the
 *binding vow*: observation, action, reward and episode contract) and how episodes are
-scored. The models check types and ranges; :mod:`pytest_mesocosm.manifest_policy` holds the
+scored. The models check types and ranges; :mod:`pytest_mesocosm.manifest.rules` holds the
 rules a type cannot express and the wording of every problem. Unknown keys are kept at every
 level: the hosted platform may add some, and a manifest must survive a round trip unchanged.
 
 Regenerate the shipped schema after changing a model::
 
-    python -m pytest_mesocosm.manifest --write-schema
+    python -m pytest_mesocosm.manifest.models --write-schema
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from pytest_mesocosm.errors import ManifestError
-from pytest_mesocosm.manifest_policy import (
+from pytest_mesocosm.manifest.rules import (
     RULE_ERROR,
     RULES_VERSION,
     VERSION_PATTERN,
@@ -439,7 +439,8 @@ def write_schema(path: str | Path = SCHEMA_FILE) -> Path:
 
 def _main(argv: list[str]) -> int:
     if not argv or argv[0] != "--write-schema" or len(argv) > 2:
-        print("usage: python -m pytest_mesocosm.manifest --write-schema [PATH]", file=sys.stderr)
+        usage = "usage: python -m pytest_mesocosm.manifest.models --write-schema [PATH]"
+        print(usage, file=sys.stderr)
         return 2
     print(f"wrote {write_schema(*argv[1:])}")
     return 0

@@ -36,8 +36,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus
 from pytest_mesocosm.errors import ScoringError
-from pytest_mesocosm.outcomes import EpisodeResult, EpisodeStatus
 
 AGGREGATIONS = ("mean", "median", "min", "max", "sum", "pass_rate")
 METRIC_TYPES = ("episode_reward", "terminal_field")

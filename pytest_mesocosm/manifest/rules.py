@@ -1,6 +1,6 @@
 """The policy rules of a manifest and the words used to report any problem with it.
 
-Types and ranges are checked by the pydantic models in :mod:`pytest_mesocosm.manifest`;
+Types and ranges are checked by the pydantic models in :mod:`pytest_mesocosm.manifest.models`;
 the rules here are the ones a type cannot express (a discrete action space needs
 ``enum_values``, ``primary_metric`` must name a metric, the adapter must stay inside the
 repository...). They read the *raw* JSON, leniently, so that they run even when other parts
@@ -8,7 +8,7 @@ of the manifest are broken and the user sees every problem at once. One small fu
 rule; each finding says where (a JSON path), what (with the offending value) and how to fix it.
 
 This module does not import the models (they call it); threshold strings are read by
-:mod:`pytest_mesocosm.gate`, their one parser.
+:mod:`pytest_mesocosm.scoring.gate`, their one parser.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import jsonschema  # type: ignore[import-untyped]
 from jsonschema.validators import validator_for  # type: ignore[import-untyped]
 from pydantic import ValidationError
 
-from pytest_mesocosm.gate import ThresholdError, parse_threshold
+from pytest_mesocosm.scoring.gate import ThresholdError, parse_threshold
 
 RULES_VERSION = "1"
 """Version of the rule set; bump it whenever a rule is added or changes meaning."""

@@ -1,0 +1,1 @@
+"""``benchanything.json``: the pydantic models, the rules beyond them, loading and messages."""

@@ -1,0 +1,1 @@
+"""Scoring: per-episode values, aggregates with intervals, thresholds, the gate, baselines."""
