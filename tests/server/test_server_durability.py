@@ -14,9 +14,9 @@ import httpx
 import pytest
 from platform_kit import FAKE_OLLAMA, Platform, wordle_domain
 from sqlalchemy import create_engine, select
+from support import free_port
 
 from mesocosm_server import models
-from support import free_port
 
 
 @pytest.fixture(scope="module")
