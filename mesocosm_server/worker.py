@@ -17,6 +17,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -82,7 +83,7 @@ class Worker:
                 run = runs[candidate.run_id]
                 if inflight.get(run.id, 0) >= run.max_parallel:
                     continue
-                taken = db.execute(
+                taken = db.execute(  # type: ignore[attr-defined]
                     update(models.Episode)
                     .where(models.Episode.id == candidate.id, self._claimable(now))
                     .values(status="running", lease_owner=self.id, lease_expires_at=lease_until,
@@ -115,7 +116,7 @@ class Worker:
         now = utcnow()
         result = played.result
         with transaction(self.sessions) as db:
-            stored = db.execute(
+            stored = db.execute(  # type: ignore[attr-defined]
                 update(models.Episode).where(
                     models.Episode.id == claim.episode_id, models.Episode.lease_owner == self.id,
                     models.Episode.status == "running")
@@ -177,14 +178,13 @@ class Worker:
                     for claim in await asyncio.to_thread(self.claim, free):
                         task = asyncio.create_task(self._play(claim))
                         self.tasks[claim.episode_id] = task
-                        task.add_done_callback(
-                            lambda t, eid=claim.episode_id: self._done(eid, t))
+                        task.add_done_callback(partial(self._done, claim.episode_id))
                 if loop.time() - last_renew >= renew_every:
                     last_renew = loop.time()
                     for lost in await asyncio.to_thread(self.renew):
-                        task = self.tasks.get(lost)
-                        if task is not None:
-                            task.cancel()
+                        playing = self.tasks.get(lost)
+                        if playing is not None:
+                            playing.cancel()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.settings.poll_seconds)
         finally:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta, timezone
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import func, select
@@ -59,7 +59,7 @@ def guest_logout(response: Response) -> schemas.Detail:
 
 
 def _context(db: Db, principal: Caller) -> schemas.MeContext:
-    def run_count(*where: object) -> int:
+    def run_count(*where: Any) -> int:
         return db.scalar(select(func.count()).select_from(models.Run).where(*where)) or 0
 
     solo = run_count(models.Run.actor_type == "member",

@@ -17,7 +17,7 @@ import pytest
 from platform_kit import Platform, wordle_domain
 
 PERSONAS = ("anonymous", "guest", "member", "other", "teammate", "owner")
-A, G, M, O, T, W = PERSONAS  # short names for the table below
+A, G, M, X, T, W = PERSONAS  # short names for the table below
 SKIP = None
 
 # (method, path, body, {persona: expected status}); "*" is everyone not named.
@@ -28,10 +28,10 @@ ROUTES: list[tuple[str, str, Any, dict[str, int | None]]] = [
     ("GET", "/v1/me/runs", None, {A: 401, "*": 200}),
     ("GET", "/v1/teams", None, {A: 401, G: 403, "*": 200}),
     ("POST", "/v1/teams", {"name": "matrix"}, {A: 401, G: 403, "*": 201}),
-    ("GET", "/v1/teams/{team}", None, {A: 401, G: 403, M: 403, O: 403, "*": 200}),
-    ("GET", "/v1/teams/{team}/runs", None, {A: 401, G: 403, M: 403, O: 403, "*": 200}),
+    ("GET", "/v1/teams/{team}", None, {A: 401, G: 403, M: 403, X: 403, "*": 200}),
+    ("GET", "/v1/teams/{team}/runs", None, {A: 401, G: 403, M: 403, X: 403, "*": 200}),
     ("GET", "/v1/teams/{team}/leaderboard", None,
-     {A: 401, G: 403, M: 403, O: 403, "*": 200}),
+     {A: 401, G: 403, M: 403, X: 403, "*": 200}),
     ("POST", "/v1/teams/{team}/join-code/regenerate", None, {A: 401, G: 403, W: 200, "*": 403}),
     ("DELETE", "/v1/teams/{team}/members/{bob}", None, {A: 401, G: 403, W: SKIP, "*": 403}),
     ("POST", "/v1/teams/{team}/transfer", {"new_owner_user_id": 0},
@@ -73,7 +73,7 @@ ROUTES: list[tuple[str, str, Any, dict[str, int | None]]] = [
 def world(platform: Platform, wordle_url: str) -> Iterator[dict[str, Any]]:
     platform.add_users("dan")
     tokens: dict[str, str | None] = {
-        A: None, G: platform.guest(), M: platform.login("dan"), O: platform.login("carol"),
+        A: None, G: platform.guest(), M: platform.login("dan"), X: platform.login("carol"),
         T: platform.login("bob"), W: platform.login("alice")}
     clients = {p: platform.client(t) for p, t in tokens.items()}
     owner = clients[W]
@@ -85,7 +85,7 @@ def world(platform: Platform, wordle_url: str) -> Iterator[dict[str, Any]]:
     run = owner.post("/v1/runs", json={**run_body, "team_id": team["team_id"],
                                        "visibility": "private"}).json()
     guest_run = clients[G].post("/v1/runs", json=run_body).json()
-    assert clients[O].post("/v1/runs", json=run_body).status_code == 202
+    assert clients[X].post("/v1/runs", json=run_body).status_code == 202
     names = {"team": team["team_id"], "run": run["id"], "guest_run": guest_run["id"],
              "bob": clients[T].get("/v1/me").json()["user_id"]}
     yield {"clients": clients, "names": names, "run_body": run_body, "wordle_url": wordle_url}

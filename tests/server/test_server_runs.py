@@ -112,7 +112,7 @@ def test_paging_status_and_active(alice: httpx.Client) -> None:
     bad = alice.get("/v1/runs", params={"created_before": "yesterday"})
     assert (bad.status_code, _detail(bad)) == (422, "created_before must be an ISO-8601 datetime")
     assert alice.get("/v1/runs", params={"limit": 101}).status_code == 422
-    status = alice.get("/v1/runs/status", params={"ids": ",".join(ids + ["nope"])}).json()
+    status = alice.get("/v1/runs/status", params={"ids": ",".join([*ids, "nope"])}).json()
     assert set(status["runs"]) == set(ids)
     assert _detail(alice.get("/v1/runs/status")) == "ids is required"
     many = ",".join(f"r{i}" for i in range(51))
