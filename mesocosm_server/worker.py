@@ -111,6 +111,16 @@ class Worker:
                        .values(lease_expires_at=until))
         return set(self.tasks) - held
 
+    def release(self, episode_ids: list[str]) -> None:
+        """Give back episodes this worker stops playing, so a restart takes them at once."""
+        if not episode_ids:
+            return
+        with transaction(self.sessions) as db:
+            db.execute(update(models.Episode).where(
+                models.Episode.id.in_(episode_ids), models.Episode.lease_owner == self.id,
+                models.Episode.status == "running",
+            ).values(status="pending", lease_owner=None, lease_expires_at=None))
+
     # -- finishing ---------------------------------------------------------------------
     def finish(self, claim: Claim, played: Played) -> None:
         now = utcnow()
@@ -167,7 +177,7 @@ class Worker:
         await asyncio.to_thread(self.finish, claim, played)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Claim, play and renew until ``stop`` is set; in-flight episodes are left leased."""
+        """Claim, play and renew until ``stop`` is set; unfinished episodes are released."""
         renew_every = self.settings.lease_seconds / 3
         loop = asyncio.get_running_loop()
         last_renew = loop.time()
@@ -188,9 +198,11 @@ class Worker:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.settings.poll_seconds)
         finally:
+            stopped = list(self.tasks)
             for task in list(self.tasks.values()):
                 task.cancel()
             await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+            await asyncio.to_thread(self.release, stopped)
 
     def _done(self, episode_id: str, task: asyncio.Task[None]) -> None:
         self.tasks.pop(episode_id, None)
