@@ -66,7 +66,7 @@ def test_stop_mid_run_then_restart_finishes_every_episode_once(
                 "domain_id": f"durable-{tag}", "binding_vow_version": "1.0.0",
                 "agent_config": {"model": "ollama/llama3.2"}, "num_episodes": 8,
                 "max_parallel": 2}).json()
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + 300
             while True:
                 episodes = _episodes(client, run["id"])
                 done = [e for e in episodes if e["status"] not in ("pending", "running")]
@@ -87,7 +87,7 @@ def test_stop_mid_run_then_restart_finishes_every_episode_once(
 
         server.start()
         with server.client(token) as client:
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + 300
             while client.get(f"/v1/runs/{run['id']}").json()["status"] == "running":
                 assert time.monotonic() < deadline
                 time.sleep(0.2)
