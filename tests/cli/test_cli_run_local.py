@@ -134,7 +134,7 @@ def test_ollama_model_through_the_fake_server(
                     "--api-base", fake.url, "--episodes", "2", "--out", "runs",
                     "--env-url", dead_url,
                     "--system-prompt", "Think in one word.", "--temperature", "0.7",
-                    "--max-tokens", "33", "--history", "0")
+                    "--max-tokens", "33", "--history", "0", "--prompt-style", "chat")
     assert result.exit_code == 0, result.output
     assert "scored 2/2 episodes" in result.output
     bodies = fake.chat_bodies()
