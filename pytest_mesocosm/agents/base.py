@@ -65,6 +65,7 @@ class AgentReply:
     completion_tokens: int = 0
     cost: float = 0.0
     latency: float = 0.0  # seconds spent waiting for the model
+    cached: bool | None = None  # None: no cache; True: answered from the cassette; False: recorded
 
 
 @runtime_checkable

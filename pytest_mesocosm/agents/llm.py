@@ -10,14 +10,22 @@ LiteLLM - see :mod:`pytest_mesocosm.agents.ollama` for the measured reason.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from pytest_mesocosm.agents.base import AgentContext, AgentReply
+from pytest_mesocosm.agents.cache import CACHE_MODES, ModelCache
+from pytest_mesocosm.agents.cassette import CASSETTE_DIR
 from pytest_mesocosm.agents.ollama import OllamaTransport, is_ollama_model
 from pytest_mesocosm.agents.profile import PROMPT_STYLES, make_profile, model_id
-from pytest_mesocosm.agents.transport import RetryPolicy, Transport, call_with_retries
+from pytest_mesocosm.agents.transport import (
+    Completion,
+    RetryPolicy,
+    Transport,
+    call_with_retries,
+)
 from pytest_mesocosm.engine.config import AgentOptions
 from pytest_mesocosm.errors import AgentConfigError
 
@@ -28,6 +36,8 @@ class LLMAgent:
     ``retry`` overrides the backoff (its ``retries`` always comes from ``options``);
     ``completion_kwargs`` go to every ``litellm.acompletion`` call as they are (e.g.
     ``api_key``, ``extra_headers``, or LiteLLM's ``mock_response`` in tests).
+    ``cache_dir`` is the cassette folder when ``options.cache`` is not ``off`` (default:
+    ``cassettes/`` in the working directory; :func:`make_agent` puts it by the manifest).
     """
 
     def __init__(
@@ -36,6 +46,7 @@ class LLMAgent:
         *,
         retry: RetryPolicy | None = None,
         completion_kwargs: Mapping[str, Any] | None = None,
+        cache_dir: Path | None = None,
     ):
         _check_options(options)
         self.options = options
@@ -59,13 +70,22 @@ class LLMAgent:
                 extra=completion_kwargs,
             )
         self.profile = make_profile(options, model, supports_schema=self.transport.supports_schema)
+        self.cache = None if options.cache == "off" else ModelCache(
+            options.cache, options.cache_dir or cache_dir or Path(CASSETTE_DIR), model
+        )
 
     async def act(self, ctx: AgentContext) -> AgentReply:
         request = self.profile.request(ctx)
         started = time.perf_counter()
-        completion = await call_with_retries(
-            lambda: self.transport.complete(request), self.retry
-        )
+
+        def call() -> Awaitable[Completion]:
+            return call_with_retries(lambda: self.transport.complete(request), self.retry)
+
+        cached: bool | None = None
+        if self.cache is None:
+            completion = await call()
+        else:
+            completion, cached = await self.cache.complete(request, ctx, call)
         latency = time.perf_counter() - started
         parsed = self.profile.read(completion, ctx)
         reasoning = "\n\n".join(p for p in (completion.reasoning, parsed.reasoning) if p)
@@ -79,9 +99,13 @@ class LLMAgent:
             completion_tokens=completion.completion_tokens,
             cost=completion.cost,
             latency=latency,
+            cached=cached,
         )
 
     async def preflight(self) -> None:
+        if self.cache is not None and self.cache.replaying:
+            self.cache.preflight()  # the model is never asked: no server, no key needed
+            return
         await self.transport.preflight()
 
     async def aclose(self) -> None:
@@ -106,6 +130,8 @@ def _check_options(options: AgentOptions) -> None:
         raise AgentConfigError(f"retries={options.retries}: use 0 or more")
     if not 0 <= options.temperature <= 2:
         raise AgentConfigError(f"temperature={options.temperature}: use a value from 0 to 2")
+    if options.cache not in CACHE_MODES:
+        raise AgentConfigError(f"cache={options.cache!r}: use {', '.join(CACHE_MODES)}")
     if options.prompt_style not in PROMPT_STYLES:
         raise AgentConfigError(
             f"prompt_style={options.prompt_style!r}: use {' or '.join(PROMPT_STYLES)}"

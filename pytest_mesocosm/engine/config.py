@@ -30,6 +30,8 @@ class AgentOptions:
     structured_output: Literal["auto", "on", "off"] = "auto"  # chat only; hosted decides itself
     timeout: float = 120.0  # seconds per model call
     retries: int = 3  # extra attempts on transient errors and rate limits
+    cache: Literal["off", "use", "replay", "refresh"] = "off"  # see agents/cache.py
+    cache_dir: Path | None = None  # None: cassettes/ beside the manifest
 
 
 @dataclass

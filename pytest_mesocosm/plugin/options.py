@@ -159,6 +159,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("prompt-style", "how the model is asked: 'hosted' (default; the hosted platform's "
            "stateless prompt and parser, comparable numbers) or 'chat' (the episode as one chat)",
            _choice("hosted", "chat"), "hosted"),
+    Option("cache", "recorded model calls in cassettes/ beside each manifest: 'off' (default), "
+           "'use' (read, record what is missing), 'replay' (read only, a miss fails: CI "
+           "without a model key), 'refresh' (call and overwrite)",
+           _choice("off", "use", "replay", "refresh"), "off"),
     Option("history", "earlier turns sent to the model with --mesocosm-prompt-style chat "
            "(default: the whole episode)", lambda w: _whole(w, 0)),
     Option("api-base", "model server URL, e.g. http://localhost:11434 for Ollama", _url),
@@ -258,7 +262,7 @@ class Settings:
             agent=AgentOptions(
                 model=v["model"], temperature=v["temperature"], max_tokens=v["max_tokens"],
                 system_prompt=v["system_prompt"], history=v["history"], api_base=v["api_base"],
-                prompt_style=v["prompt_style"],
+                prompt_style=v["prompt_style"], cache=v["cache"],
             ),
             seeds=v["seeds"], episodes=v["episodes"], repeats=v["repeats"],
             parallel=v["parallel"], env_url=v["env_url"], python=v["python"],
