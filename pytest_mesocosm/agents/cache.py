@@ -18,6 +18,11 @@ request gives the same answer whichever way the model is reached. Modes:
 ``refresh``
     call, and overwrite what is recorded.
 
+Under pytest-xdist (or Ray) the workers share the folder: the first answer recorded for
+a request is the one every episode goes on with, so the cassette replays each path.
+Under ``refresh`` that holds for workers started before the first answer is written
+(an entry is replaced only when it is older than the worker's start).
+
 Storage is :mod:`~pytest_mesocosm.agents.cassette`. Why not LiteLLM's cache: it covers
 LiteLLM's providers only (not the direct Ollama path) and keys by its own rules; and
 a disk-cache library stores pickles in SQLite, which a repo cannot review or merge.
@@ -26,6 +31,7 @@ a disk-cache library stores pickles in SQLite, which a repo cannot review or mer
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -55,6 +61,7 @@ class ModelCache:
         self.mode = mode
         self.model = model
         self.cassette = Cassette(folder)
+        self.started = time.time()  # refresh replaces entries written before this
 
     @property
     def replaying(self) -> bool:
@@ -75,8 +82,11 @@ class ModelCache:
             if self.replaying:
                 raise CassetteMiss(await asyncio.to_thread(self._miss, record, ctx))
         completion = await call()
-        await asyncio.to_thread(self.cassette.write, path, record, completion)
-        return completion, False
+        kept = await asyncio.to_thread(
+            self.cassette.write, path, record, completion,
+            replace_before=self.started if self.mode == "refresh" else None,
+        )
+        return (completion if kept is None else kept.completion()), False
 
     def _miss(self, record: dict[str, object], ctx: AgentContext) -> str:
         entries = self.cassette.entries(self.model)

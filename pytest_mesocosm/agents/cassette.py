@@ -85,8 +85,18 @@ class Cassette:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def write(self, path: Path, request: dict[str, Any], completion: Completion) -> None:
-        """Write one entry atomically: a temporary file in the folder, then a rename."""
+    def write(
+        self, path: Path, request: dict[str, Any], completion: Completion,
+        *, replace_before: float | None = None,
+    ) -> Entry | None:
+        """Record one answer atomically; first writer wins, and the winner is returned.
+
+        Without ``replace_before`` an existing entry is kept (two workers asking the same
+        request at once: both episodes go on with the one recorded answer, so a replay
+        follows every episode's path). With it, an entry older than that time is replaced
+        (``refresh``), a newer one - written by another worker of this run - is kept.
+        Returns the entry kept instead of ``completion``, or None when ours was written.
+        """
         response = asdict(completion)
         text = json.dumps({"key": path.stem, "request": request, "response": response},
                           sort_keys=True, indent=1, ensure_ascii=False) + "\n"
@@ -96,11 +106,27 @@ class Cassette:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
-            os.replace(tmp, path)
-        except BaseException:
+            if replace_before is not None and not self._newer(path, replace_before):
+                os.replace(tmp, path)
+                return None
+            try:
+                os.link(tmp, path)  # atomic, and never over an existing file
+                return None
+            except FileExistsError:
+                winner = self.read(path)
+                if winner is None:  # unreadable (a torn merge): ours replaces it
+                    os.replace(tmp, path)
+                return winner
+        finally:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            raise
+
+    @staticmethod
+    def _newer(path: Path, moment: float) -> bool:
+        try:
+            return path.stat().st_mtime >= moment
+        except OSError:
+            return False
 
     def touch(self, path: Path) -> None:
         """Mark an entry as used now (what ``prune --unused-days`` reads)."""
