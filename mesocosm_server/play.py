@@ -58,7 +58,7 @@ def agent_options(agent_config: dict[str, Any]) -> AgentOptions:
         max_tokens = max(max_tokens, OLLAMA_MIN_TOKENS)
     return AgentOptions(model=model, temperature=float(agent_config.get("temperature") or 0.0),
                         max_tokens=max_tokens, system_prompt=agent_config.get("system_prompt"),
-                        history=0)
+                        prompt_style="hosted")
 
 
 def episode_limits(vow: dict[str, Any], step_cap: int, token_budget: int) -> EpisodeLimits:

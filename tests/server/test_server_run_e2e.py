@@ -70,7 +70,7 @@ def test_scores_equal_what_the_engine_computes_for_the_same_seeds(
 ) -> None:
     monkeypatch.setenv("OLLAMA_HOST", ollama)
     config = BenchConfig(
-        agent=AgentOptions(model="ollama/llama3.2", max_tokens=4096, history=0,
+        agent=AgentOptions(model="ollama/llama3.2", max_tokens=4096, prompt_style="hosted",
                            system_prompt="Be brief."),
         seeds=finished["seeds"], env_url=wordle_url, runs_dir=tmp_path, parallel=2)
     local = run_bench(load_manifest(WORDLE / "benchanything.json"), config)
