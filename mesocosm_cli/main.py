@@ -17,6 +17,7 @@ from mesocosm_cli.commands.eval import eval_
 from mesocosm_cli.commands.init import init
 from mesocosm_cli.commands.register import register
 from mesocosm_cli.commands.run import run
+from mesocosm_cli.commands.server import server
 from mesocosm_cli.commands.team import team
 from mesocosm_cli.commands.validate import validate
 from mesocosm_cli.context import CliContext
@@ -43,5 +44,5 @@ def cli(ctx: click.Context) -> None:
 
 
 # the reference's tree, then ours
-for command in (auth, team, init, run, env, register, doctor, validate, eval_, cache):
+for command in (auth, team, init, run, env, register, doctor, validate, eval_, cache, server):
     cli.add_command(command)
