@@ -1,7 +1,8 @@
 """The ``mesocosm`` root command: the hosted CLI's command tree, in the reference's order.
 
-auth, team, init, run, env, register, doctor, validate, eval. The local half (init,
-validate, doctor, run local) works offline; the platform half is declared with its flags.
+auth, team, init, run, env, register, doctor, validate, eval, then this project's own
+``report``. The local half (init, validate, doctor, run local, report) works offline; the
+platform half is declared with its flags.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from mesocosm_cli.commands.env import env
 from mesocosm_cli.commands.eval import eval_
 from mesocosm_cli.commands.init import init
 from mesocosm_cli.commands.register import register
+from mesocosm_cli.commands.report import report
 from mesocosm_cli.commands.run import run
 from mesocosm_cli.commands.team import team
 from mesocosm_cli.commands.validate import validate
@@ -40,5 +42,5 @@ def cli(ctx: click.Context) -> None:
     ctx.ensure_object(CliContext)
 
 
-for command in (auth, team, init, run, env, register, doctor, validate, eval_):
+for command in (auth, team, init, run, env, register, doctor, validate, eval_, report):
     cli.add_command(command)

@@ -1,0 +1,83 @@
+"""Render runs into one self-contained HTML file: templates, CSS, JS and data inlined.
+
+The file makes no network request (no CDN, no fonts, no images by URL), so it opens from
+a CI artifact or a mail attachment. Run data goes to the page as one JSON block whose
+``<``, ``>`` and ``&`` are escaped, so no trace text can close the script element; the
+viewer reads it with ``JSON.parse`` and writes it with ``textContent`` only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from pytest_mesocosm.engine.traces import json_safe, utc_iso
+from pytest_mesocosm.report.model import OUTCOMES, run_view
+from pytest_mesocosm.report.source import RunSource, load_source
+
+_SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+                   "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def script_json(data: Any) -> str:
+    """JSON text safe inside ``<script type="application/json">`` (no ``</script>``)."""
+    text = json.dumps(json_safe(data), ensure_ascii=False, separators=(",", ":"))
+    return "".join(_SCRIPT_ESCAPES.get(ch, ch) for ch in text)
+
+
+def _asset(name: str) -> str:
+    return resources.files("pytest_mesocosm.report").joinpath("assets", name).read_text(
+        encoding="utf-8"
+    )
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    """Numbers as people read them in a table; ``-`` for no value."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}" if abs(value) >= 1000 else f"{value:.{digits}f}"
+    return str(value)
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("pytest_mesocosm.report", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["fmt"] = _fmt
+    return env
+
+
+def render_report(
+    sources: Sequence[RunSource], *, baseline: RunSource | None = None, title: str | None = None
+) -> str:
+    """The HTML text of a report on ``sources`` (one section per run)."""
+    runs = [run_view(source, i, baseline) for i, source in enumerate(sources)]
+    data = {"runs": [{"index": r["index"], "name": r["name"], "replays": r.pop("replays")}
+                     for r in runs]}
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        title=title or " + ".join(dict.fromkeys(r["name"] for r in runs)) or "mesocosm run",
+        generated_at=utc_iso(), runs=runs, outcomes=OUTCOMES,
+        css=_asset("report.css"), js=_asset("report.js"), data=script_json(data),
+    )
+
+
+def write_report(
+    paths: Sequence[Path], out: Path, *, baseline: Path | None = None, title: str | None = None
+) -> Path:
+    """Read runs (folders, results.json or exports) and write their report to ``out``."""
+    sources = [load_source(p) for p in paths]
+    before = load_source(baseline) if baseline is not None else None
+    html = render_report(sources, baseline=before, title=title)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    return out
