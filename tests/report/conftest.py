@@ -1,0 +1,66 @@
+"""Real Wordle runs for the report's tests: the example env, played by a scripted policy.
+
+The policy wins with the example's solver, except where a test needs something to show:
+seed 1 replies with reasoning and markup in its text, seed 2 first guesses a word the env
+rejects, seed 4 keeps answering markup until the invalid-action budget ends the episode.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_mesocosm.engine.config import AgentOptions, BenchConfig
+from pytest_mesocosm.engine.session import run_bench
+from pytest_mesocosm.manifest.models import load_manifest
+
+WORDLE = Path(__file__).resolve().parents[2] / "examples" / "wordle"
+HOSTILE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
+
+POLICY = f"""\
+import importlib.util
+
+from pytest_mesocosm.agents.base import AgentReply
+
+_spec = importlib.util.spec_from_file_location("wordle_solver", {str(WORDLE / "solver.py")!r})
+solver = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(solver)
+HOSTILE = {HOSTILE!r}
+
+
+def policy(observation, context):
+    if context.seed == 4:
+        return HOSTILE
+    if context.seed == 2 and not observation["history"] and context.feedback is None:
+        return "zzzzz"
+    guess = solver.policy(observation, context)
+    if context.seed == 1:
+        return AgentReply(action=guess, raw_text=f"<b>thinking</b> ACTION: {{guess}}",
+                          reasoning=f"try <i>{{guess}}</i>", prompt_tokens=7,
+                          completion_tokens=3)
+    return guess
+"""
+
+
+def play_wordle(runs_dir: Path, model: str, seeds: list[int]) -> Path:
+    """Bench the Wordle example for real and return the run folder."""
+    config = BenchConfig(agent=AgentOptions(model=model), seeds=seeds, runs_dir=runs_dir)
+    run = run_bench(load_manifest(WORDLE / "benchanything.json"), config)
+    return run.run_dir
+
+
+@pytest.fixture(scope="session")
+def wordle_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run of seeds 0-5 with the policy above: one invalid episode, one rejected guess."""
+    folder = tmp_path_factory.mktemp("wordle")
+    (folder / "policy.py").write_text(POLICY)
+    return play_wordle(folder / "runs", f"script:{folder / 'policy.py'}:policy", list(range(6)))
+
+
+@pytest.fixture(scope="session")
+def baseline_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example's own solver on seeds 0-6: the run to compare ``wordle_run`` with."""
+    folder = tmp_path_factory.mktemp("baseline")
+    solver = f"script:{WORDLE / 'solver.py'}:policy"
+    return play_wordle(folder / "runs", solver, list(range(7)))
