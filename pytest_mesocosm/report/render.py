@@ -1,13 +1,17 @@
 """Render runs into one self-contained HTML file: templates, CSS, JS and data inlined.
 
 The file makes no network request (no CDN, no fonts, no images by URL), so it opens from
-a CI artifact or a mail attachment. Run data goes to the page as one JSON block whose
-``<``, ``>`` and ``&`` are escaped, so no trace text can close the script element; the
-viewer reads it with ``JSON.parse`` and writes it with ``textContent`` only.
+a CI artifact or a mail attachment. The replay data goes to the page as gzipped JSON in
+base64 (a 1,000-episode run's traces shrink about tenfold; ``bench/report_size.py``): the
+viewer unpacks it with the browser's own ``DecompressionStream``, and base64 cannot close
+the script element, whatever the traces hold. The viewer writes trace text with
+``textContent`` only; everything else is autoescaped by Jinja2.
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 from collections.abc import Sequence
 from importlib import resources
@@ -16,18 +20,19 @@ from typing import Any
 
 import jinja2
 
-from pytest_mesocosm.engine.traces import json_safe, utc_iso
+from pytest_mesocosm.engine.traces import dumps, utc_iso
 from pytest_mesocosm.report.model import OUTCOMES, run_view
 from pytest_mesocosm.report.source import RunSource, load_source
 
-_SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
-                   "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+def pack(data: Any) -> str:
+    """``data`` as gzipped JSON in base64, the form the viewer unpacks."""
+    return base64.b64encode(gzip.compress(dumps(data).encode("utf-8"), mtime=0)).decode("ascii")
 
 
-def script_json(data: Any) -> str:
-    """JSON text safe inside ``<script type="application/json">`` (no ``</script>``)."""
-    text = json.dumps(json_safe(data), ensure_ascii=False, separators=(",", ":"))
-    return "".join(_SCRIPT_ESCAPES.get(ch, ch) for ch in text)
+def unpack(text: str) -> Any:
+    """The inverse of :func:`pack` (for tests and tools that read a report back)."""
+    return json.loads(gzip.decompress(base64.b64decode(text)).decode("utf-8"))
 
 
 def _asset(name: str) -> str:
@@ -66,7 +71,7 @@ def render_report(
     return template.render(
         title=title or " + ".join(dict.fromkeys(r["name"] for r in runs)) or "mesocosm run",
         generated_at=utc_iso(), runs=runs, outcomes=OUTCOMES,
-        css=_asset("report.css"), js=_asset("report.js"), data=script_json(data),
+        css=_asset("report.css"), js=_asset("report.js"), data=pack(data),
     )
 
 

@@ -2,7 +2,17 @@
    Trace content is only ever written with textContent (never as markup). */
 (function () {
   "use strict";
-  var DATA = JSON.parse(document.getElementById("mesocosm-data").textContent);
+  var DATA = null;
+  var waiting = null;
+
+  /* The replay data: gzipped JSON in base64, unpacked by the browser's own gzip. */
+  function loadData() {
+    var packed = atob(document.getElementById("mesocosm-data").textContent.trim());
+    var bytes = new Uint8Array(packed.length);
+    for (var i = 0; i < packed.length; i++) bytes[i] = packed.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).text().then(JSON.parse);
+  }
   var FOLD_CHARS = 1500;
   var FOLD_LINES = 25;
 
@@ -136,6 +146,7 @@
   }
 
   function open(runIndex, episodeId) {
+    if (DATA === null) { waiting = [runIndex, episodeId]; return; }
     var run = DATA.runs[runIndex];
     var replay = run && run.replays[episodeId];
     if (!replay) return;
@@ -229,5 +240,14 @@
     }
     filter.addEventListener("input", applyFilter);
     status.addEventListener("change", applyFilter);
+  });
+
+  loadData().then(function (data) {
+    DATA = data;
+    document.documentElement.setAttribute("data-ready", "yes");
+    if (waiting) open(waiting[0], waiting[1]);
+  }, function (error) {
+    document.documentElement.setAttribute("data-ready", "failed");
+    console.error("mesocosm report: cannot read the replay data: " + error);
   });
 })();
