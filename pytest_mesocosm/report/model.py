@@ -142,8 +142,9 @@ def comparison(source: RunSource, baseline: RunSource) -> dict[str, Any]:
             "reward_before": before_r, "reward_now": now_r,
             "delta": None if now_r is None or before_r is None else now_r - before_r,
         })
-    view: dict[str, Any] = {"baseline": baseline.run_id, "pairs": pairs, "deltas": [],
-                            "worse": [], "better": [], "only_before": [], "only_now": []}
+    view: dict[str, Any] = {"baseline": baseline.run_id, "pairs": pairs, "note": None,
+                            "deltas": [], "worse": [], "better": [], "only_before": [],
+                            "only_now": []}
     if scoring is None:
         view["note"] = "no scoring block in either run: only rewards are compared"
         return view
