@@ -1,6 +1,7 @@
 """Real Wordle runs for the report's tests: the example env, played by a scripted policy.
 
-The policy wins with the example's solver, except where a test needs something to show:
+``picture_run`` is an env whose observations are an image and a long text.
+The Wordle policy wins with the example's solver, except where a test needs something to show:
 seed 1 replies with reasoning and markup in its text, seed 2 first guesses a word the env
 rejects, seed 4 keeps answering markup until the invalid-action budget ends the episode.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import write_counter_repo, write_policy
 
 from pytest_mesocosm.engine.config import AgentOptions, BenchConfig
 from pytest_mesocosm.engine.session import run_bench
@@ -43,6 +45,39 @@ def policy(observation, context):
 """
 
 
+PICTURE_ENV = '''\
+import base64
+import struct
+import zlib
+
+from pytest_mesocosm.sdk import BaseEnv, StepResult
+
+
+def png(width, height):
+    rows = b"".join(b"\\x00" + b"\\xff\\x00\\x00" * width for _ in range(height))
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+            + chunk(b"IEND", b""))
+
+
+class Env(BaseEnv):
+    """Shows a 6x4 picture, then a long text log, then ends."""
+
+    def reset(self, seed=None, **params):
+        self.count = 0
+        return {"data": base64.b64encode(png(6, 4)).decode(), "content_type": "image/png"}
+
+    def step(self, action):
+        self.count += 1
+        log = "\\n".join(f"line {i}: nothing to see" for i in range(200))
+        return StepResult(observation=log, content_type="text/plain", reward=1.0,
+                          terminated=self.count >= 2, info={"won": "1.0"})
+'''
+
+
 def play_wordle(runs_dir: Path, model: str, seeds: list[int]) -> Path:
     """Bench the Wordle example for real and return the run folder."""
     config = BenchConfig(agent=AgentOptions(model=model), seeds=seeds, runs_dir=runs_dir)
@@ -64,3 +99,14 @@ def baseline_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("baseline")
     solver = f"script:{WORDLE / 'solver.py'}:policy"
     return play_wordle(folder / "runs", solver, list(range(7)))
+
+
+@pytest.fixture(scope="session")
+def picture_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One episode of an env that shows an image, then a 200-line text observation."""
+    folder = tmp_path_factory.mktemp("picture")
+    repo = write_counter_repo(folder / "repo")
+    (repo.parent / "env.py").write_text(PICTURE_ENV)
+    config = BenchConfig(agent=AgentOptions(model=write_policy(repo.parent, "return 'look'")),
+                         seeds=[0], runs_dir=folder / "runs")
+    return run_bench(load_manifest(repo), config).run_dir

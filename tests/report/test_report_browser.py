@@ -15,7 +15,9 @@ from pytest_mesocosm.report import write_report
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser(wordle_run: Path, picture_run: Path) -> Iterator[Any]:
+    """Chromium, started after the runs it shows were played: Playwright's sync API holds
+    the thread's event loop while it is open, and the engine needs one to play."""
     yield from launch()
 
 
@@ -93,12 +95,12 @@ def test_replay_steps_through_the_trace_with_arrow_keys(opened: Opened, wordle_r
     rejected = page.locator(".attempt.rejected")
     assert rejected.count() == 1
     assert "'zzzzz' is not in the word list" in rejected.locator(".reason").inner_text()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "report-replay.png"))
 
     page.keyboard.press("ArrowRight")
     assert page.locator("#replay-pos").inner_text() == f"turn 2 of {len(actions)}"
     assert page.locator("pre.turn-action").inner_text() == actions[1]
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "report-replay.png"))
     page.keyboard.press("ArrowLeft")
     assert page.locator("pre.turn-action").inner_text() == actions[0]
     for _ in actions:
@@ -121,3 +123,22 @@ def test_a_failed_episode_shows_its_error_and_runs_no_trace_text(opened: Opened)
     assert page.evaluate("window.pwned") is None
     assert page.locator("#replay-body script, #replay-body img").count() == 0
     assert opened.requests == [opened.url]  # the <img src=x> in the text never loaded
+
+
+def test_images_show_as_images_and_large_observations_fold(
+    browser: Any, picture_run: Path, tmp_path: Path
+) -> None:
+    opened = open_report(browser, write_report([picture_run], tmp_path / "report.html"))
+    page = opened.page
+    page.locator("tr.episode").click()
+    size = page.eval_on_selector(
+        "img.obs-image", "img => img.decode().then(() => [img.naturalWidth, img.naturalHeight])")
+    assert size == [6, 4]
+    page.keyboard.press("ArrowRight")
+    fold = page.locator("details.fold").first
+    assert "200 lines" in fold.locator("summary").inner_text()
+    assert not fold.locator("pre").is_visible()
+    fold.locator("summary").click()
+    assert fold.locator("pre").inner_text().startswith("line 0: nothing to see")
+    assert opened.problems == [] and opened.requests == [opened.url]
+    page.close()
