@@ -33,5 +33,5 @@ def report(source: Path, output: Path | None, baseline: Path | None) -> None:
     """Write an HTML report with a replay viewer for a run folder or a run export."""
     from pytest_mesocosm.report import write_report
 
-    out = write_report([source], output or default_output(source), baseline=baseline)
+    out = write_report([source], output or default_output(source), baselines=[baseline])
     click.echo(f"report: {out} ({out.stat().st_size / 1024:.0f} KB)")

@@ -165,7 +165,8 @@ class MesocosmPlugin:
         from pytest_mesocosm.report import write_report
 
         try:
-            write_report([v.results_path for v in self.verdicts], self.settings.html)
+            write_report([v.results_path for v in self.verdicts], self.settings.html,
+                         baselines=[v.baseline_path for v in self.verdicts])
         except (MesocosmError, OSError) as exc:
             self.problems.append(f"--mesocosm-html {self.settings.html}: {exc}")
             return

@@ -61,10 +61,16 @@ def _environment() -> jinja2.Environment:
 
 
 def render_report(
-    sources: Sequence[RunSource], *, baseline: RunSource | None = None, title: str | None = None
+    sources: Sequence[RunSource],
+    *,
+    baselines: Sequence[RunSource | None] = (),
+    title: str | None = None,
 ) -> str:
-    """The HTML text of a report on ``sources`` (one section per run)."""
-    runs = [run_view(source, i, baseline) for i, source in enumerate(sources)]
+    """The HTML text of a report on ``sources`` (one section per run); ``baselines[i]``,
+    when given, is the run ``sources[i]`` is compared with."""
+    paired = list(baselines) + [None] * (len(sources) - len(baselines))
+    runs = [run_view(source, i, before) for i, (source, before) in
+            enumerate(zip(sources, paired, strict=True))]
     data = {"runs": [{"index": r["index"], "name": r["name"], "replays": r.pop("replays")}
                      for r in runs]}
     template = _environment().get_template("report.html.j2")
@@ -76,12 +82,17 @@ def render_report(
 
 
 def write_report(
-    paths: Sequence[Path], out: Path, *, baseline: Path | None = None, title: str | None = None
+    paths: Sequence[Path],
+    out: Path,
+    *,
+    baselines: Sequence[Path | None] = (),
+    title: str | None = None,
 ) -> Path:
-    """Read runs (folders, results.json or exports) and write their report to ``out``."""
+    """Read runs (folders, results.json or exports), and the baselines of those that have
+    one, and write their report to ``out``."""
     sources = [load_source(p) for p in paths]
-    before = load_source(baseline) if baseline is not None else None
-    html = render_report(sources, baseline=before, title=title)
+    before = [load_source(b) if b is not None else None for b in baselines]
+    html = render_report(sources, baselines=before, title=title)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")

@@ -112,8 +112,11 @@ def load_source(path: Path) -> RunSource:
 
 
 def _from_run_folder(path: Path) -> RunSource:
-    folder = RunFolder.open(path)
-    data = read_results(folder.results_path)
+    """A run folder, its results.json, or a copy of one (``--mesocosm-report``) elsewhere:
+    traces are found through the paths the results hold, else next to the file."""
+    data = read_results(path)
+    folder = RunFolder(path if path.is_dir() else path.parent, data.get("run_id"),
+                       data.get("created_at"))
     manifest = data.get("manifest") or {}
     config = data.get("config") or {}
     episodes = []

@@ -94,3 +94,25 @@ def test_pytest_html_report_covers_every_manifest(pytester: pytest.Pytester) -> 
     assert "Wordle copy" in html
     replays = _replays(html)
     assert len(replays) == 4 and all(r["end"]["status"] == "completed" for r in replays.values())
+
+
+def test_pytest_html_report_compares_with_the_baseline(pytester: pytest.Pytester) -> None:
+    target = pytester.path / "wordle"
+    target.mkdir()
+    for item in (EXAMPLES / "wordle").iterdir():
+        if item.is_file():
+            (target / item.name).write_bytes(item.read_bytes())
+    common = ("--mesocosm", "--mesocosm-episodes", "3")
+    before = pytester.runpytest_subprocess(
+        *common, "--mesocosm-model", "script:solver.py:policy", "--mesocosm-report", "base.json",
+        timeout=180,
+    )
+    assert before.ret == pytest.ExitCode.OK
+    pytester.runpytest_subprocess(
+        *common, "--mesocosm-model", "script:solver.py:weak_policy", "--mesocosm-baseline",
+        "base.json", "--mesocosm-html", "report.html", timeout=180,
+    )
+    html = (pytester.path / "report.html").read_text()
+    assert "Baseline comparison" in html
+    assert html.count('<tr class="pair">') == 3
+    assert '<span class="change worse">seed=0 win_rate completed 1.000' in html
