@@ -166,8 +166,16 @@ def _env_url(url: str, quiet: bool) -> str | None:
               help="Runs folder: results.json and traces go to a new folder in it.")
 @click.option("--python", metavar="PATH",
               help="Interpreter for adapter.py (e.g. the env repo's virtualenv).")
+@click.option("--prompt-style", type=click.Choice(["hosted", "chat"]), default="hosted",
+              show_default=True, help="hosted: the hosted platform's stateless prompt and "
+              "parser (numbers comparable with it); chat: the episode as one chat.")
+@click.option("--cache", type=click.Choice(["off", "use", "replay", "refresh"]), default="off",
+              show_default=True, help="Recorded model calls (cassettes/ beside the manifest): "
+              "use reads and records what is missing, replay only reads (a miss fails the "
+              "run; no model or key needed), refresh calls and overwrites.")
 @click.option("--history", type=click.IntRange(min=0),
-              help="Past turns sent to the model (default: the whole episode; 0: stateless).")
+              help="With --prompt-style chat: past turns sent to the model (default: the "
+              "whole episode; 0: stateless).")
 @bench_url_option
 def local(**opts: Any) -> None:
     """Bench locally with Ollama (or any model) and benchanything.json."""
@@ -218,6 +226,8 @@ def _config(opts: dict[str, Any]) -> BenchConfig:
             system_prompt=opts["system_prompt"],
             history=opts["history"],
             api_base=opts["api_base"],
+            prompt_style=opts["prompt_style"],
+            cache=opts["cache"],
         ),
         seeds=opts["seeds"],
         episodes=opts["episodes"],
