@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from browser import ARTIFACTS, Opened, launch, open_report
-from conftest import HOSTILE
+from report_support import HOSTILE
 
 from pytest_mesocosm.engine.traces import read_trace
 from pytest_mesocosm.report import write_report

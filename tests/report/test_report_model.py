@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import HOSTILE
+from report_support import HOSTILE
 from support import write_counter_repo, write_policy
 
 from pytest_mesocosm.engine.config import AgentOptions, BenchConfig
