@@ -1,8 +1,8 @@
 """The ``mesocosm`` root command: the hosted CLI's command tree, in the reference's order.
 
 auth, team, init, run, env, register, doctor, validate, eval; then this project's own
-(cache). The local half (init, validate, doctor, run local, cache) works offline; the
-platform half is declared with its flags.
+(cache, report). The local half (init, validate, doctor, run local, cache, report) works
+offline; the platform half is declared with its flags.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from mesocosm_cli.commands.env import env
 from mesocosm_cli.commands.eval import eval_
 from mesocosm_cli.commands.init import init
 from mesocosm_cli.commands.register import register
+from mesocosm_cli.commands.report import report
 from mesocosm_cli.commands.run import run
 from mesocosm_cli.commands.server import server
 from mesocosm_cli.commands.team import team
@@ -44,5 +45,6 @@ def cli(ctx: click.Context) -> None:
 
 
 # the reference's tree, then ours
-for command in (auth, team, init, run, env, register, doctor, validate, eval_, cache, server):
+for command in (auth, team, init, run, env, register, doctor, validate, eval_, cache, report,
+                server):
     cli.add_command(command)

@@ -105,8 +105,8 @@ class _Episode:
                                      action=action, reward=step.reward))
             self._event(
                 "step_result", step=self.result.steps, action=action, observation=data,
-                reward=step.reward, terminated=step.terminated, truncated=step.truncated,
-                info=info,
+                content_type=content_type, reward=step.reward, terminated=step.terminated,
+                truncated=step.truncated, info=info,
             )
             if step.terminated:
                 raise _EpisodeEnded(EpisodeStatus.COMPLETED)

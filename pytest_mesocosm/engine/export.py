@@ -28,7 +28,7 @@ from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
 
-from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus
+from pytest_mesocosm.engine.outcomes import EpisodeStatus
 from pytest_mesocosm.engine.traces import (
     RunFolder,
     TraceError,
@@ -152,15 +152,6 @@ def _episode_times(events: list[dict[str, Any]]) -> tuple[str | None, str | None
     return (utc_iso(start) if start is not None else None), _at(start, end)
 
 
-def _trace_file(folder: RunFolder, result: EpisodeResult) -> Path | None:
-    candidates = []
-    if result.trace_path:
-        path = Path(result.trace_path)
-        candidates.append(path if path.is_absolute() else folder.path / path)
-    candidates += [folder.trace_path(result.label), folder.trace_path(result.episode_id)]
-    return next((p for p in candidates if p.is_file()), None)
-
-
 def _domain(manifest: dict[str, Any]) -> tuple[str, str, str | None]:
     name = manifest.get("name") or manifest.get("domain_name")
     slug = re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-") if name else ""
@@ -204,7 +195,7 @@ def export_run(
     model = (config.get("agent") or {}).get("model")
     episodes, traces, replay = [], {}, {}
     for result in results:
-        path = _trace_file(folder, result)
+        path = folder.trace_file(result)
         events = read_trace(path) if path else []
         started_at, ended_at = _episode_times(events)
         episodes.append({
@@ -250,7 +241,12 @@ def export_run(
             "requester_id": None,
             "team_id": None,
             "env_id": None,
-            "mesocosm": {"complete": complete, "metrics": metrics or None},
+            "mesocosm": {
+                "complete": complete,
+                "metrics": metrics or None,
+                "gate": data.get("gate"),
+                "scoring": (data.get("manifest") or {}).get("scoring"),
+            },
         },
         "episodes": episodes,
         "traces": traces,

@@ -15,7 +15,8 @@ written. The episode loop writes these events:
                    cost, latency, cached (null: no cache; true: read from the cassette,
                    no call made; false: called and recorded)
 ``action``         step, action
-``step_result``    step, action, observation, reward, terminated, truncated, info
+``step_result``    step, action, observation, content_type, reward, terminated, truncated,
+                   info
 ``invalid_action`` step, action, raw_text, reason
 ``episode_end``    status, reason, error, total_reward, steps, invalid_actions,
                    prompt_tokens, completion_tokens, cost, model_calls, cache_hits,
@@ -236,6 +237,15 @@ class RunFolder:
     def trace_path(self, label: str) -> Path:
         """Where an episode's trace goes, by its label (``seed=3-r2``) or episode id."""
         return self.traces_dir / f"{trace_name(label)}.jsonl"
+
+    def trace_file(self, result: EpisodeResult) -> Path | None:
+        """The trace of an episode that ran: where its result says, else by label or id."""
+        candidates = []
+        if result.trace_path:
+            path = Path(result.trace_path)
+            candidates.append(path if path.is_absolute() else self.path / path)
+        candidates += [self.trace_path(result.label), self.trace_path(result.episode_id)]
+        return next((p for p in candidates if p.is_file()), None)
 
     def write_results(
         self,

@@ -179,6 +179,8 @@ OPTIONS: tuple[Option, ...] = (
            str(DEFAULT_RUNS_DIR)),
     Option("report", "write the run's results (results.json shape, usable as a baseline) here",
            _text),
+    Option("html", "write one self-contained HTML report with a replay viewer for the whole "
+           "run (every manifest) here", _text),
     Option("baseline", "compare with an earlier run: its results.json, run folder or report",
            _text),
     Option("max-drop", "fail when a metric is this much worse than the baseline",
@@ -251,6 +253,7 @@ class Settings:
     allowed_errors: int | None = None
     runs_dir: Path = DEFAULT_RUNS_DIR
     report: Path | None = None
+    html: Path | None = None
     baseline: Path | None = None
     max_drop: float | None = None
     conformance: bool = False
@@ -295,6 +298,7 @@ def read_settings(config: pytest.Config) -> Settings:
         allowed_errors=values["allowed_errors"],
         runs_dir=runs_dir,
         report=_path(config, by_name["report"], values["report"]),
+        html=_path(config, by_name["html"], values["html"]),
         baseline=baseline,
         max_drop=values["max_drop"],
         conformance=bool(values["conformance"]),

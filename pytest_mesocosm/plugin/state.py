@@ -16,6 +16,7 @@ import pytest
 from pytest_mesocosm.engine.outcomes import EpisodeResult
 from pytest_mesocosm.engine.session import EpisodeRequest, plan_episodes
 from pytest_mesocosm.engine.traces import RunFolder, new_run_id
+from pytest_mesocosm.errors import MesocosmError
 from pytest_mesocosm.manifest.models import MANIFEST_NAME, Manifest
 from pytest_mesocosm.plugin.items import EpisodeItem, ManifestFile
 from pytest_mesocosm.plugin.lookahead import Lookahead
@@ -42,6 +43,7 @@ class MesocosmPlugin:
         self.aggregator = Aggregator()
         self.verdicts: list[Verdict] = []
         self.problems: list[str] = []
+        self.html_path: Path | None = None
         self._folders: dict[Path, RunFolder] = {}
         self._lookahead: Lookahead | None = None
         self._planned = len(plan_episodes(self.bench_config))
@@ -151,9 +153,24 @@ class MesocosmPlugin:
         self.verdicts, self.problems = self.aggregator.finish(
             self.settings, self.bench_config.to_dict(), interrupted=interrupted
         )
+        self._write_html()
         failed = self.problems or any(not v.passed for v in self.verdicts)
         if failed and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _write_html(self) -> None:
+        """``--mesocosm-html``: one report over every manifest judged in this run."""
+        if self.settings.html is None or not self.verdicts:
+            return
+        from pytest_mesocosm.report import write_report
+
+        try:
+            write_report([v.results_path for v in self.verdicts], self.settings.html,
+                         baselines=[v.baseline_path for v in self.verdicts])
+        except (MesocosmError, OSError) as exc:
+            self.problems.append(f"--mesocosm-html {self.settings.html}: {exc}")
+            return
+        self.html_path = self.settings.html
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.is_worker or not (self.verdicts or self.problems):
@@ -167,6 +184,8 @@ class MesocosmPlugin:
         for verdict in self.verdicts:
             terminalreporter.write_line(verdict_line(verdict), green=verdict.passed,
                                         red=not verdict.passed, bold=True)
+        if self.html_path is not None:
+            terminalreporter.write_line(f"mesocosm: html report {self.html_path}")
         for problem in self.problems:
             terminalreporter.write_line(f"mesocosm: {problem}", red=True, bold=True)
 
