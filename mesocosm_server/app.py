@@ -1,0 +1,54 @@
+"""``create_app(settings)``: the root app (login routes, bench API under ``/bench``) and
+the bench API alone (for the ``MESOCOSM_LOCAL`` port). Nothing is built at import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+
+from mesocosm_server.db import make_engine, migrate, session_factory
+from mesocosm_server.routes import domains, identity, leaderboards, login, runs, service, teams
+from mesocosm_server.security import TokenKeys, load_or_create_secret
+from mesocosm_server.settings import ServerSettings
+from mesocosm_server.version import API_VERSION
+
+
+@dataclass
+class Apps:
+    root: FastAPI  # /auth/... and the bench API under /bench
+    bench: FastAPI  # the bench API at its own root
+    engine: Engine
+
+
+async def _internal_error(_request: Request, _exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": "Internal server error"}, status_code=500)
+
+
+def _bench_app(settings: ServerSettings, keys: TokenKeys, engine: Engine) -> FastAPI:
+    app = FastAPI(title="BenchAnything", version=API_VERSION, redirect_slashes=False)
+    app.state.settings, app.state.keys = settings, keys
+    app.state.sessions = session_factory(engine)
+    app.add_exception_handler(Exception, _internal_error)
+    for module in (service, identity, teams, domains, runs, leaderboards):
+        app.include_router(module.router)
+    return app
+
+
+def create_app(settings: ServerSettings) -> Apps:
+    """Open the database (migrating it), load or make the signing key, build both apps."""
+    engine = make_engine(settings.sqlalchemy_url)
+    migrate(engine)
+    keys = TokenKeys.from_secret(load_or_create_secret(settings.key_path))
+    bench = _bench_app(settings, keys, engine)
+    root = FastAPI(title="BenchAnything login", version=API_VERSION, redirect_slashes=False)
+    root.state.settings, root.state.keys = settings, keys
+    root.state.sessions = bench.state.sessions
+    root.add_exception_handler(Exception, _internal_error)
+    root.include_router(login.router)
+    root.include_router(service.router)
+    root.mount("/bench", bench)
+    return Apps(root=root, bench=bench, engine=engine)

@@ -1,0 +1,109 @@
+"""Request dependencies: the database session and who is asking (PLATFORM_API.md 2.1).
+
+A bearer token is tried as a member token, then as a guest token whose session row is
+live; then the ``bench_guest`` cookie; otherwise the caller is anonymous. A bad token
+never answers 401 by itself: the guards below do, in the hosted order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from mesocosm_server import models
+from mesocosm_server.db import utcnow
+from mesocosm_server.security import TokenKeys, read_guest_token, read_member_token
+from mesocosm_server.settings import ServerSettings
+
+GUEST_COOKIE = "bench_guest"
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: Literal["member", "guest", "anonymous"]
+    user_id: int | None = None
+    username: str | None = None
+    guest_session_id: str | None = None
+
+    @property
+    def actor_id(self) -> str:
+        return str(self.user_id) if self.kind == "member" else str(self.guest_session_id)
+
+    @property
+    def requester_id(self) -> str:
+        return str(self.user_id) if self.kind == "member" else f"guest:{self.guest_session_id}"
+
+
+ANONYMOUS = Principal("anonymous")
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with request.app.state.sessions() as session, session.begin():
+        yield session
+
+
+def get_settings(request: Request) -> ServerSettings:
+    settings: ServerSettings = request.app.state.settings
+    return settings
+
+
+def get_keys(request: Request) -> TokenKeys:
+    keys: TokenKeys = request.app.state.keys
+    return keys
+
+
+Db = Annotated[Session, Depends(get_db)]
+Settings = Annotated[ServerSettings, Depends(get_settings)]
+Keys = Annotated[TokenKeys, Depends(get_keys)]
+
+
+def _guest(db: Session, keys: TokenKeys, token: str) -> Principal | None:
+    session_id = read_guest_token(keys, token)
+    if session_id is None:
+        return None
+    row = db.get(models.GuestSession, session_id)
+    if row is None or row.expires_at <= utcnow():
+        return None
+    return Principal("guest", guest_session_id=session_id)
+
+
+def get_principal(request: Request, db: Db, keys: Keys) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        token = token.strip()
+        claims = read_member_token(keys, token)
+        if claims is not None:
+            return Principal("member", user_id=claims["user_id"], username=claims["username"])
+        guest = _guest(db, keys, token)
+        if guest is not None:
+            return guest
+    cookie = request.cookies.get(GUEST_COOKIE)
+    if cookie:
+        guest = _guest(db, keys, cookie)
+        if guest is not None:
+            return guest
+    return ANONYMOUS
+
+
+def require_principal(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    if principal.kind == "anonymous":
+        raise HTTPException(401, "Authentication required")
+    return principal
+
+
+def require_member(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    if principal.kind == "anonymous":
+        raise HTTPException(401, "Authentication required")
+    if principal.kind != "member":
+        raise HTTPException(403, "SWECC member account required")
+    return principal
+
+
+Caller = Annotated[Principal, Depends(get_principal)]
+AnyUser = Annotated[Principal, Depends(require_principal)]
+Member = Annotated[Principal, Depends(require_member)]
