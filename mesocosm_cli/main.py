@@ -17,6 +17,7 @@ from mesocosm_cli.commands.eval import eval_
 from mesocosm_cli.commands.init import init
 from mesocosm_cli.commands.register import register
 from mesocosm_cli.commands.run import run
+from mesocosm_cli.commands.server import server
 from mesocosm_cli.commands.team import team
 from mesocosm_cli.commands.validate import validate
 from mesocosm_cli.context import CliContext, base_url_option, bench_url_option
@@ -44,5 +45,5 @@ def cli(ctx: click.Context) -> None:
     ctx.ensure_object(CliContext)
 
 
-for command in (auth, team, init, run, env, register, doctor, validate, eval_):
+for command in (auth, team, init, run, env, register, doctor, validate, eval_, server):
     cli.add_command(command)

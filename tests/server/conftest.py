@@ -1,0 +1,87 @@
+"""Server test fixtures: the database backend, a running platform per module, the
+Wordle example's adapter and the fake Ollama as real processes.
+
+The backend is SQLite always, and PostgreSQL too when ``MESOCOSM_TEST_POSTGRES_URL``
+names a server (``.ci/run`` sets it): every module runs once per backend.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from platform_kit import (
+    FAKE_OLLAMA,
+    POSTGRES_VAR,
+    WORDLE,
+    Platform,
+    drop_postgres_database,
+    new_postgres_database,
+)
+
+from pytest_mesocosm.adapter import AdapterProcess
+from support import free_port
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'server.db'}"
+        return
+    base = os.environ.get(POSTGRES_VAR)
+    if not base:
+        pytest.skip(f"{POSTGRES_VAR} is not set (CI sets it; see .ci/run)")
+    url, name = new_postgres_database(base)
+    yield url
+    drop_postgres_database(base, name)
+
+
+@pytest.fixture(scope="module")
+def ollama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The fake Ollama answering "crane" to everything; its address as OLLAMA_HOST has it."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("ollama") / "ollama.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, str(FAKE_OLLAMA), "--port", str(port),
+                                 "--reply", "crane", "--latency", "0.02", "--no-record"],
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/api/tags", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def wordle_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    process = AdapterProcess(WORDLE / "adapter.py",
+                             log_path=tmp_path_factory.mktemp("wordle") / "adapter.log")
+    process.start()
+    yield process.url
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def platform(database_url: str, ollama: str, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[Platform]:
+    """One server per module and backend, with members alice, bob and carol."""
+    server = Platform(tmp_path_factory.mktemp("server"), database_url,
+                      env={"OLLAMA_HOST": ollama})
+    server.add_users("alice", "bob", "carol")
+    server.start()
+    yield server
+    server.stop()
