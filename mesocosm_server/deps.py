@@ -56,7 +56,7 @@ def get_keys(request: Request) -> TokenKeys:
     return keys
 
 
-Db = Annotated[Session, Depends(get_db)]
+Db = Annotated[Session, Depends(get_db, scope="function")]  # commit before answering
 Settings = Annotated[ServerSettings, Depends(get_settings)]
 Keys = Annotated[TokenKeys, Depends(get_keys)]
 
@@ -90,13 +90,16 @@ def get_principal(request: Request, db: Db, keys: Keys) -> Principal:
     return ANONYMOUS
 
 
-def require_principal(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+Caller = Annotated[Principal, Depends(get_principal, scope="function")]
+
+
+def require_principal(principal: Caller) -> Principal:
     if principal.kind == "anonymous":
         raise HTTPException(401, "Authentication required")
     return principal
 
 
-def require_member(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+def require_member(principal: Caller) -> Principal:
     if principal.kind == "anonymous":
         raise HTTPException(401, "Authentication required")
     if principal.kind != "member":
@@ -104,6 +107,5 @@ def require_member(principal: Annotated[Principal, Depends(get_principal)]) -> P
     return principal
 
 
-Caller = Annotated[Principal, Depends(get_principal)]
-AnyUser = Annotated[Principal, Depends(require_principal)]
-Member = Annotated[Principal, Depends(require_member)]
+AnyUser = Annotated[Principal, Depends(require_principal, scope="function")]
+Member = Annotated[Principal, Depends(require_member, scope="function")]

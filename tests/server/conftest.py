@@ -23,9 +23,9 @@ from platform_kit import (
     drop_postgres_database,
     new_postgres_database,
 )
+from support import free_port
 
 from pytest_mesocosm.adapter import AdapterProcess
-from support import free_port
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -20,10 +20,10 @@ from typing import Any
 
 import httpx
 import psycopg
+from support import free_port
 
 from mesocosm_server.settings import ServerSettings
 from mesocosm_server.users import add_user
-from support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-c", "from mesocosm_cli.main import cli; cli()"]
