@@ -15,6 +15,7 @@ from mesocosm_server.documents import REDACTED, iso
 from pytest_mesocosm.engine.export import _turns as replay_turns
 
 _PRIVATE_PAYLOAD = ("text", "reasoning", "raw_text", "system_prompt", "messages")
+_TURN_EVENTS = ("model_call", "action", "invalid_action")
 _ORDER = {"episode_start": 0, "observation": 1, "model_call": 2, "action": 3,
           "invalid_action": 3, "step_result": 4, "episode_end": 99}
 
@@ -28,20 +29,32 @@ def _started(events: list[dict[str, Any]]) -> datetime | None:
 
 
 def hosted_events(episode_id: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The engine's events of one episode in the hosted TraceEvent shape."""
+    """The engine's events of one episode in the hosted TraceEvent shape.
+
+    The engine numbers a turn's ``model_call``/``action`` by the steps taken before it;
+    the hosted trace numbers every event of turn n (from 1) with n, and ``episode_end``
+    with the last step.
+    """
     start = _started(events)
     out = []
+    last = 0
     for event in events:
         payload = {k: v for k, v in event.items() if k not in ("event", "t", "step")}
         kind = str(event.get("event"))
+        raw_step = event.get("step")
+        step = raw_step if isinstance(raw_step, int) else 0
+        if kind in _TURN_EVENTS:
+            step += 1
+        elif kind == "episode_end":
+            step = last
+        last = max(last, step)
         if kind == "model_call":
             payload["text"] = payload.get("raw_text")
         t = event.get("t")
         timed = start is not None and isinstance(t, (int, float))
         stamp = start + timedelta(seconds=float(t)) if timed else None  # type: ignore[operator]
-        step = event.get("step")
-        out.append({"episode_id": episode_id, "step": int(step) if isinstance(step, int) else 0,
-                    "timestamp": iso(stamp), "event_type": kind, "payload": payload})
+        out.append({"episode_id": episode_id, "step": step, "timestamp": iso(stamp),
+                    "event_type": kind, "payload": payload})
     out.sort(key=lambda e: (e["step"], _ORDER.get(e["event_type"], 50)))
     return out
 
