@@ -187,15 +187,16 @@ def test_guest_runs_until_the_limit(platform: Platform, domain: dict[str, Any],
         "This command requires a member account. Run: mesocosm auth login")
 
 
-def test_eval_test_and_eval_run(alice: User, domain: dict[str, Any]) -> None:
-    episode = json.loads(alice.ok("eval", "test", "--domain-id", DOMAIN, "--model", MODEL,
-                                  "--seed", "4").stdout)
-    assert (episode["seed"], episode["status"]) == (4, "completed")
+def test_eval_run_waits_and_gates(alice: User, domain: dict[str, Any]) -> None:
     result = alice("eval", "run", "--domain-id", DOMAIN, "--model", MODEL, "--num-episodes",
                    "2", "--seed-set", "[1,2]", "--wait", "--threshold", "win_rate>=0.9")
     assert result.exit_code == 1, result.output
-    assert "gate: FAILED" in result.stdout
-    assert one_line(result).startswith("Error: gate failed: win_rate>=0.9 missed")
+    assert "scored 2/2 episodes" in result.stdout and "gate: FAILED" in result.stdout
+    assert result.stderr.splitlines()[-1].startswith("Error: gate failed: win_rate>=0.9 missed")
+    assert "Traceback" not in result.output
+    started = json.loads(alice.ok("eval", "run", "--domain-id", DOMAIN, "--model", MODEL)
+                         .stdout)
+    assert started["config"]["binding_vow_version"] == domain["binding_vow"]["version"]
 
 
 def test_http_error_classes_are_one_line(
@@ -234,7 +235,6 @@ def test_reference_flow_script_runs_unchanged(
     script = (
         "set -e\n"
         "mesocosm auth login\n"
-        "mesocosm env list\n"
         f"RUN_ID=$(mesocosm run create --domain {DOMAIN} --vow-version "
         f"{domain['binding_vow']['version']} --model {MODEL} --episodes 2 "
         "| python -c 'import json,sys; print(json.load(sys.stdin)[\"id\"])')\n"
