@@ -23,7 +23,7 @@ import math
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from tenacity import (
@@ -48,6 +48,7 @@ DEFAULT_TIMEOUT_S = 120.0
 MAX_ATTEMPTS = 3
 MAX_RETRY_WAIT_S = 10.0
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_Client = TypeVar("_Client", bound="HttpClient")
 _backoff = wait_exponential_jitter(multiplier=0.2, max=2.0, jitter=0.2)
 
 
@@ -136,7 +137,7 @@ class HttpClient:
             transport=transport,
         )
 
-    def __enter__(self) -> HttpClient:
+    def __enter__(self: _Client) -> _Client:
         return self
 
     def __exit__(self, *exc: object) -> None:
