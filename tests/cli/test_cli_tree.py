@@ -31,7 +31,8 @@ from pytest_mesocosm.scoring.gate import ThresholdError
 
 Invoke = Callable[..., Result]
 
-TOP_LEVEL = ["auth", "team", "init", "run", "env", "register", "doctor", "validate", "eval"]
+TOP_LEVEL = ["auth", "team", "init", "run", "env", "register", "doctor", "validate", "eval",
+             "server"]
 
 # Every command of the reference and the flags it documents (positionals in upper case).
 REFERENCE: dict[str, set[str]] = {
