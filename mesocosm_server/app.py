@@ -11,7 +11,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
 from mesocosm_server.db import make_engine, migrate, session_factory
-from mesocosm_server.routes import domains, identity, leaderboards, login, runs, service, teams
+from mesocosm_server.routes import (
+    domains,
+    identity,
+    leaderboards,
+    login,
+    runs,
+    service,
+    teams,
+    test_episode,
+)
 from mesocosm_server.security import TokenKeys, load_or_create_secret
 from mesocosm_server.settings import ServerSettings
 from mesocosm_server.version import API_VERSION
@@ -33,7 +42,7 @@ def _bench_app(settings: ServerSettings, keys: TokenKeys, engine: Engine) -> Fas
     app.state.settings, app.state.keys = settings, keys
     app.state.sessions = session_factory(engine)
     app.add_exception_handler(Exception, _internal_error)
-    for module in (service, identity, teams, domains, runs, leaderboards):
+    for module in (service, identity, teams, domains, runs, test_episode, leaderboards):
         app.include_router(module.router)
     return app
 

@@ -151,7 +151,7 @@ class Worker:
     # -- the loop ----------------------------------------------------------------------
     async def _play(self, claim: Claim) -> None:
         domain = claim.domain
-        url = (domain.get("endpoint") or {}).get("url")
+        url = claim.run_config.get("env_url") or (domain.get("endpoint") or {}).get("url")
         try:
             if not url:
                 raise LookupError("No environment URL configured")
