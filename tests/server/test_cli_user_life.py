@@ -187,6 +187,20 @@ def test_guest_runs_until_the_limit(platform: Platform, domain: dict[str, Any],
         "This command requires a member account. Run: mesocosm auth login")
 
 
+def test_eval_test_plays_one_episode(platform: Platform, alice: User,
+                                    domain: dict[str, Any], home: Path) -> None:
+    episode = json.loads(alice.ok("eval", "test", "--domain-id", DOMAIN, "--model", MODEL,
+                                  "--seed", "4").stdout)
+    assert (episode["seed"], episode["status"]) == (4, "completed")
+    bob = User(home, "bob")
+    bob.login(platform)
+    refused = bob("eval", "test", "--domain-id", DOMAIN, "--model", MODEL)
+    assert refused.exit_code == 5
+    assert json.loads(refused.stdout)["status_code"] == 403
+    assert one_line(refused) == (f"HTTP 403 for POST {platform.bench}/v1/test/episode: "
+                                 "Not allowed to test this domain")
+
+
 def test_eval_run_waits_and_gates(alice: User, domain: dict[str, Any]) -> None:
     result = alice("eval", "run", "--domain-id", DOMAIN, "--model", MODEL, "--num-episodes",
                    "2", "--seed-set", "[1,2]", "--wait", "--threshold", "win_rate>=0.9")
