@@ -180,6 +180,7 @@ def leave(obj: CliContext, team_id: str) -> None:
     """Leave a team you belong to."""
     with obj.api(member=True) as api:
         api.leave_team(team_id)
+    _forget(obj, team_id)
     click.echo("Left team.")
 
 
@@ -191,4 +192,11 @@ def delete(obj: CliContext, team_id: str) -> None:
     """Delete a team (owner)."""
     with obj.api(member=True) as api:
         api.delete_team(team_id)
+    _forget(obj, team_id)
     click.echo("Team deleted.")
+
+
+def _forget(obj: CliContext, team_id: str) -> None:
+    """A team left or deleted stops being the active one (runs would be refused with 403)."""
+    if obj.credentials.active_team_id == team_id:
+        _set_active(obj, None)

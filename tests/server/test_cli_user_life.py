@@ -131,12 +131,12 @@ def test_team_life(platform: Platform, alice: User, home: Path) -> None:
     assert alice.ok("team", "transfer", team_id, "--user-id",
                     str(bob.user_id())).stdout == "Ownership transferred.\n"
     assert alice.ok("team", "leave", team_id).stdout == "Left team.\n"
+    assert "active_team_id" not in json.loads(alice.creds.read_text())
     not_member = alice("team", "show", team_id)
     assert one_line(not_member) == (f"HTTP 403 for GET {platform.bench}/v1/teams/{team_id}: "
                                     "Not a member of this team")
     assert bob.ok("team", "delete", team_id).stdout == "Team deleted.\n"
     assert bob.ok("team", "list").stdout == ""
-    assert alice.ok("team", "clear").stdout == "Active team cleared (solo default).\n"
 
 
 def test_run_create_wait_get_episodes_export(
@@ -294,3 +294,23 @@ def test_pytest_mesocosm_platform_runs_one_platform_run(
     new = [r for r in after if r["id"] not in before]
     assert len(new) == 1, new
     assert new[0]["config"]["seed_set"] == [0, 1, 2]
+
+
+def test_pytest_mesocosm_platform_refusal_is_one_message_per_item(
+    platform: Platform, alice: User, tmp_path: Path
+) -> None:
+    repo = tmp_path / "wordle"
+    shutil.copytree(WORDLE, repo)
+    token = json.loads(alice.creds.read_text())["token"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist",
+         "--mesocosm", "--mesocosm-platform", platform.bench, "--mesocosm-domain", "nowhere",
+         "--mesocosm-episodes", "2"],
+        cwd=repo, capture_output=True, text=True, timeout=120,
+        env=child_env({"SWECC_BENCH_TOKEN": token}),
+    )
+    assert done.returncode == 1, done.stdout[-3000:]
+    refusal = (f"Wordle: HTTP 422 for POST {platform.bench}/v1/runs: Domain 'nowhere' not "
+               "found")
+    assert done.stdout.count(refusal) >= 2, done.stdout[-3000:]
+    assert "2 errors" in done.stdout and "Traceback" not in done.stdout
