@@ -171,10 +171,12 @@ class HttpClient:
         except httpx.HTTPError as exc:
             kind = type(exc).__name__
             url = self.url(path)
+            hint = (f"no answer in time: raise {TIMEOUT_VAR} for slow answers"
+                    if isinstance(exc, httpx.TimeoutException) else
+                    "is the server running there? Check the URL flag or variable "
+                    "(--bench-url, MESOCOSM_BASE_URL, --server-url, SWECC_SERVER_URL)")
             raise PlatformUnreachable(
-                f"cannot reach {url} ({kind}: {exc or 'no answer'}); is the server running "
-                "there? Check --bench-url / MESOCOSM_BASE_URL, or MESOCOSM_REQUEST_TIMEOUT_S "
-                "for slow answers",
+                f"cannot reach {url} ({kind}: {exc or 'no answer'}); {hint}",
                 method=method, url=url, kind=kind,
             ) from exc
         raise_for_status(response)
