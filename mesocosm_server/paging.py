@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 from fastapi import HTTPException
 from sqlalchemy import Select, and_, or_
@@ -24,7 +25,7 @@ def parse_created_before(value: str | None) -> datetime | None:
 
 
 def page(
-    db: Session, query: Select[tuple[models.Run]], *, limit: int, cursor: str | None,
+    db: Session, query: Select[Any], *, limit: int, cursor: str | None,
     created_before: str | None,
 ) -> list[models.Run]:
     before = parse_created_before(created_before)

@@ -18,7 +18,7 @@ def _value(metric: dict[str, Any], episode: dict[str, Any]) -> float | None:
     if metric["type"] == "episode_reward":
         value = episode["total_reward"]
     elif metric["type"] == "terminal_field":
-        raw = (episode.get("terminal_info") or {}).get(metric.get("field") or "")
+        raw: Any = (episode.get("terminal_info") or {}).get(metric.get("field") or "")
         try:
             value = float(raw)
         except (TypeError, ValueError):

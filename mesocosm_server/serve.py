@@ -1,12 +1,14 @@
 """Serve: the root app on ``host:port``, the bench API on ``127.0.0.1:bench_port``, and
-this process's run worker, until SIGINT/SIGTERM. In-flight episodes keep their leases
-and are picked up again after a restart.
+this process's run worker, until SIGINT/SIGTERM. Episodes in flight are given back
+(``pending``) on a clean stop; after a kill their leases expire and they are played again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
+from collections.abc import Iterator
 
 import uvicorn
 
@@ -15,15 +17,28 @@ from mesocosm_server.settings import ServerSettings
 from mesocosm_server.worker import Worker
 
 
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signals to :func:`_serve`, which stops both servers
+    and the worker together (uvicorn's own handler would re-raise the signal and end the
+    process before the worker gives its episodes back)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 async def _serve(settings: ServerSettings) -> None:
     apps = create_app(settings)
-    servers = [uvicorn.Server(uvicorn.Config(apps.root, host=settings.host, port=settings.port,
-                                             log_level="warning", lifespan="off"))]
+    servers = [_Server(uvicorn.Config(apps.root, host=settings.host, port=settings.port,
+                                      log_level="warning", lifespan="off"))]
     if settings.bench_port:
-        servers.append(uvicorn.Server(uvicorn.Config(
+        servers.append(_Server(uvicorn.Config(
             apps.bench, host="127.0.0.1", port=settings.bench_port, log_level="warning",
             lifespan="off")))
     stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, _stop_all, servers)
     worker = Worker(apps.bench.state.sessions, settings)
     worker_task = asyncio.create_task(worker.run(stop))
     try:
@@ -33,6 +48,11 @@ async def _serve(settings: ServerSettings) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await worker_task
         apps.engine.dispose()
+
+
+def _stop_all(servers: list[_Server]) -> None:
+    for server in servers:
+        server.should_exit = True
 
 
 def serve(settings: ServerSettings) -> None:

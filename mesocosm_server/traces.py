@@ -36,7 +36,7 @@ def hosted_events(episode_id: str, events: list[dict[str, Any]]) -> list[dict[st
     with the last step.
     """
     start = _started(events)
-    out = []
+    out: list[dict[str, Any]] = []
     last = 0
     for event in events:
         payload = {k: v for k, v in event.items() if k not in ("event", "t", "step")}
@@ -51,8 +51,9 @@ def hosted_events(episode_id: str, events: list[dict[str, Any]]) -> list[dict[st
         if kind == "model_call":
             payload["text"] = payload.get("raw_text")
         t = event.get("t")
-        timed = start is not None and isinstance(t, (int, float))
-        stamp = start + timedelta(seconds=float(t)) if timed else None  # type: ignore[operator]
+        stamp = None
+        if start is not None and isinstance(t, (int, float)):
+            stamp = start + timedelta(seconds=float(t))
         out.append({"episode_id": episode_id, "step": step, "timestamp": iso(stamp),
                     "event_type": kind, "payload": payload})
     out.sort(key=lambda e: (e["step"], _ORDER.get(e["event_type"], 50)))

@@ -17,6 +17,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -82,7 +83,7 @@ class Worker:
                 run = runs[candidate.run_id]
                 if inflight.get(run.id, 0) >= run.max_parallel:
                     continue
-                taken = db.execute(
+                taken = db.execute(  # type: ignore[attr-defined]
                     update(models.Episode)
                     .where(models.Episode.id == candidate.id, self._claimable(now))
                     .values(status="running", lease_owner=self.id, lease_expires_at=lease_until,
@@ -110,12 +111,22 @@ class Worker:
                        .values(lease_expires_at=until))
         return set(self.tasks) - held
 
+    def release(self, episode_ids: list[str]) -> None:
+        """Give back episodes this worker stops playing, so a restart takes them at once."""
+        if not episode_ids:
+            return
+        with transaction(self.sessions) as db:
+            db.execute(update(models.Episode).where(
+                models.Episode.id.in_(episode_ids), models.Episode.lease_owner == self.id,
+                models.Episode.status == "running",
+            ).values(status="pending", lease_owner=None, lease_expires_at=None))
+
     # -- finishing ---------------------------------------------------------------------
     def finish(self, claim: Claim, played: Played) -> None:
         now = utcnow()
         result = played.result
         with transaction(self.sessions) as db:
-            stored = db.execute(
+            stored = db.execute(  # type: ignore[attr-defined]
                 update(models.Episode).where(
                     models.Episode.id == claim.episode_id, models.Episode.lease_owner == self.id,
                     models.Episode.status == "running")
@@ -166,7 +177,7 @@ class Worker:
         await asyncio.to_thread(self.finish, claim, played)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Claim, play and renew until ``stop`` is set; in-flight episodes are left leased."""
+        """Claim, play and renew until ``stop`` is set; unfinished episodes are released."""
         renew_every = self.settings.lease_seconds / 3
         loop = asyncio.get_running_loop()
         last_renew = loop.time()
@@ -177,20 +188,21 @@ class Worker:
                     for claim in await asyncio.to_thread(self.claim, free):
                         task = asyncio.create_task(self._play(claim))
                         self.tasks[claim.episode_id] = task
-                        task.add_done_callback(
-                            lambda t, eid=claim.episode_id: self._done(eid, t))
+                        task.add_done_callback(partial(self._done, claim.episode_id))
                 if loop.time() - last_renew >= renew_every:
                     last_renew = loop.time()
                     for lost in await asyncio.to_thread(self.renew):
-                        task = self.tasks.get(lost)
-                        if task is not None:
-                            task.cancel()
+                        playing = self.tasks.get(lost)
+                        if playing is not None:
+                            playing.cancel()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.settings.poll_seconds)
         finally:
+            stopped = list(self.tasks)
             for task in list(self.tasks.values()):
                 task.cancel()
             await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+            await asyncio.to_thread(self.release, stopped)
 
     def _done(self, episode_id: str, task: asyncio.Task[None]) -> None:
         self.tasks.pop(episode_id, None)

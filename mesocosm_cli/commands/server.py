@@ -11,8 +11,6 @@ from typing import Any
 
 import click
 
-_OPTIONS = {"help": "Settings also come from MESOCOSM_SERVER_* environment variables."}
-
 
 def _settings(**given: Any) -> Any:
     from pydantic import ValidationError
@@ -36,7 +34,7 @@ def _database_option(f: Any) -> Any:
                              "./.mesocosm/server.db (MESOCOSM_SERVER_DATABASE_URL).")(f)
 
 
-@click.group(invoke_without_command=True, **_OPTIONS)
+@click.group(invoke_without_command=True)
 @click.option("--host", default=None, help="Address of the login routes and /bench "
               "(default 127.0.0.1; MESOCOSM_SERVER_HOST).")
 @click.option("--port", type=int, default=None, help="Port (default 8000).")

@@ -17,6 +17,7 @@ from mesocosm_platform.schemas.domains import (
 from mesocosm_platform.schemas.identity import (
     CsrfAnswer,
     Detail,
+    ErrorDetail,
     GuestToken,
     JwtAnswer,
     LoginRequest,
@@ -60,6 +61,7 @@ __all__ = [
     "DomainUpdate",
     "Endpoint",
     "Episode",
+    "ErrorDetail",
     "ExportDocument",
     "GalleryRun",
     "GuestToken",

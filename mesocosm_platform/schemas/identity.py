@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -11,6 +11,12 @@ class Detail(BaseModel):
     """The error and acknowledgement body: ``{"detail": "..."}``."""
 
     detail: str
+
+
+class ErrorDetail(BaseModel):
+    """An error body: a message, or (request validation) pydantic's list of problems."""
+
+    detail: str | list[dict[str, Any]]
 
 
 class Service(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta, timezone
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import func, select
@@ -21,10 +21,11 @@ from mesocosm_server.db import utcnow
 from mesocosm_server.deps import GUEST_COOKIE, AnyUser, Caller, Db, Keys, Member, Settings
 from mesocosm_server.documents import list_items
 from mesocosm_server.paging import page
+from mesocosm_server.routes import ERRORS
 from mesocosm_server.routes.teams import team_row
 from mesocosm_server.security import issue_guest_token
 
-router = APIRouter(prefix="/v1", tags=["identity"])
+router = APIRouter(prefix="/v1", tags=["identity"], responses=ERRORS)
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
@@ -59,7 +60,7 @@ def guest_logout(response: Response) -> schemas.Detail:
 
 
 def _context(db: Db, principal: Caller) -> schemas.MeContext:
-    def run_count(*where: object) -> int:
+    def run_count(*where: Any) -> int:
         return db.scalar(select(func.count()).select_from(models.Run).where(*where)) or 0
 
     solo = run_count(models.Run.actor_type == "member",

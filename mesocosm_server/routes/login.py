@@ -15,6 +15,7 @@ from sqlalchemy import select
 from mesocosm_platform import schemas
 from mesocosm_server import models
 from mesocosm_server.deps import Db, Keys, Settings
+from mesocosm_server.routes import ERRORS
 from mesocosm_server.security import (
     check_password,
     issue_member_token,
@@ -22,7 +23,7 @@ from mesocosm_server.security import (
     read_session,
 )
 
-router = APIRouter(prefix="/auth", tags=["login"])
+router = APIRouter(prefix="/auth", tags=["login"], responses=ERRORS)
 SESSION_COOKIE = "sessionid"
 CSRF_COOKIE = "csrftoken"
 SESSION_SECONDS = 14 * 24 * 3600

@@ -24,9 +24,10 @@ from mesocosm_server.db import utcnow
 from mesocosm_server.deps import AnyUser, Caller, Db, Settings
 from mesocosm_server.documents import domain_doc, episode_doc, iso, list_items, run_doc
 from mesocosm_server.paging import page
+from mesocosm_server.routes import ERRORS
 from mesocosm_server.traces import export_document, hosted_events, redact_events
 
-router = APIRouter(prefix="/v1/runs", tags=["runs"])
+router = APIRouter(prefix="/v1/runs", tags=["runs"], responses=ERRORS)
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 

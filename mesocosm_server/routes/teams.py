@@ -22,8 +22,9 @@ from mesocosm_server.access import membership
 from mesocosm_server.db import utcnow
 from mesocosm_server.deps import Db, Member, Principal
 from mesocosm_server.documents import run_doc
+from mesocosm_server.routes import ERRORS
 
-router = APIRouter(prefix="/v1/teams", tags=["teams"])
+router = APIRouter(prefix="/v1/teams", tags=["teams"], responses=ERRORS)
 MAX_MEMBERS = 4
 _CODE_ALPHABET = string.ascii_uppercase + string.digits
 

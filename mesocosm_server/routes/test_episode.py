@@ -20,9 +20,11 @@ from mesocosm_server.db import transaction, utcnow
 from mesocosm_server.deps import Caller, Db, Member, Settings
 from mesocosm_server.documents import episode_doc
 from mesocosm_server.netcheck import url_problem
+from mesocosm_server.routes import ERRORS
 from mesocosm_server.traces import hosted_events, redact_events
 
-router = APIRouter(prefix="/v1/test/episode", tags=["test episode"])
+router = APIRouter(prefix="/v1/test/episode", tags=["test episode"],
+                   responses=ERRORS)
 WAIT_SECONDS = 600.0
 
 

@@ -31,6 +31,7 @@ from pytest_mesocosm.scoring.gate import ThresholdError
 
 Invoke = Callable[..., Result]
 
+# The reference tree in its order, then this project's own `server`.
 TOP_LEVEL = ["auth", "team", "init", "run", "env", "register", "doctor", "validate", "eval",
              "server"]
 

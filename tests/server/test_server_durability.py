@@ -46,25 +46,27 @@ def _episodes(client: httpx.Client, run_id: str) -> list[dict[str, Any]]:
     return episodes
 
 
-def test_kill_9_mid_run_then_restart_finishes_every_episode_once(
-    database_url: str, slow_ollama: str, wordle_url: str,
+@pytest.mark.parametrize("stop", ["kill -9", "SIGTERM"])
+def test_stop_mid_run_then_restart_finishes_every_episode_once(
+    stop: str, database_url: str, slow_ollama: str, wordle_url: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     server = Platform(tmp_path_factory.mktemp("durable"), database_url, env={
         "OLLAMA_HOST": slow_ollama, "MESOCOSM_SERVER_LEASE_SECONDS": "2",
         "MESOCOSM_SERVER_WORKERS": "4"})
-    server.add_users("alice")
+    tag = "kill" if stop == "kill -9" else "term"
+    server.add_users(f"durable-{tag}")
     server.start()
     try:
-        token = server.login("alice")
+        token = server.login(f"durable-{tag}")
         with server.client(token) as client:
-            assert client.post("/v1/domains", json=wordle_domain("durable", wordle_url)
+            assert client.post("/v1/domains", json=wordle_domain(f"durable-{tag}", wordle_url)
                                ).status_code == 201
             run = client.post("/v1/runs", json={
-                "domain_id": "durable", "binding_vow_version": "1.0.0",
+                "domain_id": f"durable-{tag}", "binding_vow_version": "1.0.0",
                 "agent_config": {"model": "ollama/llama3.2"}, "num_episodes": 8,
                 "max_parallel": 2}).json()
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + 300
             while True:
                 episodes = _episodes(client, run["id"])
                 done = [e for e in episodes if e["status"] not in ("pending", "running")]
@@ -74,13 +76,18 @@ def test_kill_9_mid_run_then_restart_finishes_every_episode_once(
                     break
                 assert time.monotonic() < deadline and len(done) < 8, episodes
                 time.sleep(0.05)
-        server.kill()
+        if stop == "kill -9":
+            server.kill()
+        else:
+            assert server.proc is not None
+            server.proc.terminate()
+            assert server.proc.wait(20) == 0  # a clean stop, episodes given back
         before = {e["id"]: e for e in done}
         in_flight = {e["id"] for e in running}
 
         server.start()
         with server.client(token) as client:
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + 300
             while client.get(f"/v1/runs/{run['id']}").json()["status"] == "running":
                 assert time.monotonic() < deadline
                 time.sleep(0.2)

@@ -20,7 +20,7 @@ from pytest_mesocosm.engine.session import run_bench
 REDACTED = "[redacted: not visible on public gallery]"
 
 
-def wait_finished(client: httpx.Client, run_id: str, timeout: float = 90) -> dict[str, Any]:
+def wait_finished(client: httpx.Client, run_id: str, timeout: float = 300) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         run: dict[str, Any] = client.get(f"/v1/runs/{run_id}").json()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
-from platform_kit import Platform
+from platform_kit import Platform, child_env
 
 
 def test_health_on_root_bench_and_local_port(platform: Platform) -> None:
@@ -56,3 +58,12 @@ def test_adding_a_taken_name_is_a_one_line_error(platform: Platform) -> None:
     result = platform.cli("users", "add", "dave", stdin="\n")
     assert result.returncode == 1
     assert "the password is empty" in result.stderr
+
+
+def test_the_cli_imports_no_server_code_until_the_command_runs() -> None:
+    code = ("import sys, mesocosm_cli.main; "
+            "print(sorted(m for m in ('mesocosm_server', 'sqlalchemy', 'alembic') "
+            "if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=child_env(), check=True)
+    assert result.stdout.strip() == "[]"
