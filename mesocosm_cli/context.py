@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,6 +22,7 @@ from mesocosm_platform.credentials import (
     load_credentials,
     resolve_auth,
 )
+from mesocosm_platform.errors import MemberRequired, NotAuthenticated
 from mesocosm_platform.urls import (
     ResolvedURL,
     local_mode,
@@ -30,6 +31,9 @@ from mesocosm_platform.urls import (
     resolve_guest_bench_url,
     resolve_server_url,
 )
+
+if TYPE_CHECKING:
+    from mesocosm_platform.api import BenchApi
 
 
 @dataclass
@@ -77,6 +81,30 @@ class CliContext:
 
     def auth(self) -> Auth:
         return resolve_auth(self.credentials, self.env)
+
+    @property
+    def timeout(self) -> float:
+        from mesocosm_platform.client import request_timeout
+
+        return request_timeout(self.env)
+
+    def api(self, *, member: bool = False, anonymous: bool = False) -> BenchApi:
+        """A client for the bench API with the resolved token; ``member`` refuses guests,
+        ``anonymous`` allows no token at all (reads of public runs, ``whoami``)."""
+        auth = self.auth()
+        if auth.mode is None and not anonymous:
+            raise NotAuthenticated()
+        if member and auth.mode == "guest":
+            raise MemberRequired()
+        from mesocosm_platform.api import BenchApi
+
+        return BenchApi(self.bench_url().url, token=auth.token, timeout=self.timeout)
+
+    def anonymous_api(self, url: str) -> BenchApi:
+        """A client without a token (``auth guest`` asks for one)."""
+        from mesocosm_platform.api import BenchApi
+
+        return BenchApi(url, timeout=self.timeout)
 
 
 pass_cli = click.make_pass_decorator(CliContext, ensure=True)

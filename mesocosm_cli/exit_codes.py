@@ -7,6 +7,8 @@ below, so scripts and CI can tell a missed gate from a broken setup without pars
 
 from __future__ import annotations
 
+from typing import IO, Any
+
 import click
 
 from mesocosm_platform.credentials import CredentialsError
@@ -55,5 +57,16 @@ def exit_code_for(exc: MesocosmError) -> int:
     return FAILED
 
 
+class PlainCliError(CliError):
+    """A CliError printed as is, without ``Error:``: the hosted CLI's platform error lines
+    (``HTTP 403 for POST .../v1/teams: Not a member of this team``), which scripts match."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(self.format_message(), err=True, file=file)
+
+
 def as_cli_error(exc: MesocosmError) -> CliError:
-    return CliError(str(exc) or type(exc).__name__, exit_code_for(exc))
+    message = str(exc) or type(exc).__name__
+    if isinstance(exc, PlatformError) and not isinstance(exc, CredentialsError):
+        return PlainCliError(message, exit_code_for(exc))
+    return CliError(message, exit_code_for(exc))

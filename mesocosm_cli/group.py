@@ -1,8 +1,4 @@
 """Click groups that behave like the hosted CLI's: listed order, a command tree, help on bare use.
-
-Also the marker for commands of the platform half that are declared (so ``--help`` shows
-the whole reference tree with its flags) but not built yet: running one says so in one
-line and exits 2, never pretending to succeed.
 """
 
 from __future__ import annotations
@@ -12,7 +8,7 @@ from typing import Any
 
 import click
 
-from mesocosm_cli.exit_codes import USAGE, CliError, as_cli_error
+from mesocosm_cli.exit_codes import as_cli_error
 from pytest_mesocosm.errors import MesocosmError
 
 
@@ -60,11 +56,3 @@ class RootGroup(MesocosmGroup):
         except MesocosmError as exc:
             raise as_cli_error(exc) from exc
 
-
-def platform_pending(ctx: click.Context) -> None:
-    """Body of a platform command that is declared but not built yet: say so, exit 2."""
-    raise CliError(
-        f"`{ctx.command_path}` needs the bench platform client, which is not built yet; "
-        "the local commands (init, validate, doctor, run local) work without it",
-        USAGE,
-    )

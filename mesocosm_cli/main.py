@@ -1,8 +1,10 @@
 """The ``mesocosm`` root command: the hosted CLI's command tree, in the reference's order.
 
 auth, team, init, run, env, register, doctor, validate, eval; then this project's own
-(cache, report). The local half (init, validate, doctor, run local, cache, report) works
-offline; the platform half is declared with its flags.
+(cache, report, server). The local half (init, validate, doctor, run local, cache,
+report) works offline; the platform half talks to a bench-api.
+``--bench-url``/``--base-url`` work here (``mesocosm --bench-url URL team list``) and on
+every group and command below.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from mesocosm_cli.commands.run import run
 from mesocosm_cli.commands.server import server
 from mesocosm_cli.commands.team import team
 from mesocosm_cli.commands.validate import validate
-from mesocosm_cli.context import CliContext
+from mesocosm_cli.context import CliContext, base_url_option, bench_url_option
 from mesocosm_cli.group import RootGroup
 from pytest_mesocosm import __version__
 
@@ -29,6 +31,8 @@ from pytest_mesocosm import __version__
 @click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="mesocosm",
                       message="%(prog)s %(version)s")
+@bench_url_option
+@base_url_option
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Benchmark LLM-agent environments locally and on a bench platform.

@@ -21,7 +21,10 @@ exceptions (aiohttp, httpx, litellm, pydantic) are wrapped at the boundary with
     │   └── ThresholdError       (gate.py) a threshold like "win_rate>=0.6" is malformed
     ├── TraceError               (traces.py) a trace or results.json cannot be read
     └── PlatformError            the bench platform API answered with an error (status, detail)
-        └── CredentialsError     (mesocosm_cli/credentials.py) the credentials file is unusable
+        ├── CredentialsError     (mesocosm_platform/credentials.py) the credentials file is unusable
+        ├── LoginFailed          (mesocosm_platform/api.py) the login server refused
+        └── NotAuthenticated, MemberRequired, PlatformUnreachable, ApiError and its
+                                 per-status subclasses (mesocosm_platform/errors.py)
 
 Messages say what happened, show the offending value, and name the fix.
 """

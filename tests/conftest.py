@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,3 +29,13 @@ def start_adapter(tmp_path: Path) -> Iterator[Callable[[Path], str]]:
     yield start
     for process in processes:
         process.stop()
+
+
+@pytest.fixture
+def scripted() -> Iterator[Any]:
+    """tests/fakes/scripted_http.ScriptedServer on a loopback port (``.url``, ``.script()``)."""
+    from fakes.scripted_http import ScriptedServer
+
+    server = ScriptedServer().start()
+    yield server
+    server.stop()

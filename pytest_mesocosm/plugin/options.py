@@ -71,9 +71,13 @@ def _seeds(where: str) -> Convert:
     return convert
 
 
-def _url(where: str) -> Convert:
+def _url(where: str, *, bare: bool = False) -> Convert:
+    """An http(s) URL; with ``bare``, also "" (the flag given without a value)."""
+
     def convert(text: str) -> str:
         value = str(text).strip()
+        if bare and not value:
+            return ""
         if not value.startswith(("http://", "https://")):
             raise pytest.UsageError(
                 f"{where}: expected an http:// or https:// URL, got {text!r}"
@@ -130,6 +134,7 @@ class Option:
     default: Any = None
     many: bool = False  # repeatable flag / one ini value per line
     switch: bool = False  # a flag without a value / a bool ini
+    bare: Any = None  # the value of the flag given without one (its value is then optional)
 
     @property
     def flag(self) -> str:
@@ -186,6 +191,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("max-drop", "fail when a metric is this much worse than the baseline",
            _number),
     Option("conformance", "add contract test items that check each adapter", switch=True),
+    Option("platform", "play each manifest's seeds as one run on this bench platform (bare: "
+           "the URL the mesocosm CLI resolves: MESOCOSM_BASE_URL, ..., saved credentials)",
+           lambda w: _url(w, bare=True), bare=""),
+    Option("domain", "platform domain id the runs target (default: the manifest's id)", _text),
 )
 
 
@@ -202,10 +211,13 @@ def add_options(parser: pytest.Parser) -> None:
                             help=option.help)
         else:
             assert option.make is not None
+            extra: dict[str, Any] = {} if option.bare is None else {
+                "nargs": "?", "const": option.bare}
             group.addoption(
                 option.flag, dest=option.dest, help=option.help,
                 action="append" if option.many else "store", default=None,
                 type=option.make(option.flag), metavar=option.name.upper().replace("-", "_"),
+                **extra,
             )
         text = f"{option.help} (ini twin of {option.flag})"
         if option.switch:
@@ -257,6 +269,8 @@ class Settings:
     baseline: Path | None = None
     max_drop: float | None = None
     conformance: bool = False
+    platform: str | None = None  # "" = resolve the URL as the CLI does
+    domain: str | None = None
 
     def bench_config(self) -> BenchConfig:
         """The engine's record of these options: what every front end hands the engine."""
@@ -302,4 +316,6 @@ def read_settings(config: pytest.Config) -> Settings:
         baseline=baseline,
         max_drop=values["max_drop"],
         conformance=bool(values["conformance"]),
+        platform=values["platform"],
+        domain=values["domain"],
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -23,6 +23,9 @@ from pytest_mesocosm.plugin.lookahead import Lookahead
 from pytest_mesocosm.plugin.options import Settings
 from pytest_mesocosm.plugin.report import Aggregator, Verdict, payload, summary_lines, verdict_line
 from pytest_mesocosm.plugin.runner import EpisodeRunner
+
+if TYPE_CHECKING:
+    from pytest_mesocosm.plugin.platform import PlatformRunner
 
 REPORT_KEY = "mesocosm"  # the test report attribute that carries an episode's result
 RUN_ID_KEY = "mesocosm_run_id"  # workerinput key: one run id for the controller and workers
@@ -39,7 +42,10 @@ class MesocosmPlugin:
         self.is_worker = workerinput is not None
         self.worker_id: str | None = workerinput.get("workerid") if workerinput else None
         self.run_id: str = (workerinput or {}).get(RUN_ID_KEY) or new_run_id()
-        self.runner = EpisodeRunner(self.bench_config, self._folder_for)
+        self.runner: EpisodeRunner | PlatformRunner = EpisodeRunner(
+            self.bench_config, self._folder_for)
+        if settings.platform is not None:
+            self.runner = _platform_runner(self.bench_config, self.runner, settings)
         self.aggregator = Aggregator()
         self.verdicts: list[Verdict] = []
         self.problems: list[str] = []
@@ -81,6 +87,10 @@ class MesocosmPlugin:
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
         """Under ``-n`` with parallel episodes, keep that many items queued per worker."""
+        if self.settings.platform is not None:  # one platform run per manifest: one worker
+            from xdist.scheduler import LoadFileScheduling
+
+            return LoadFileScheduling(config, log)
         depth = self.bench_config.parallel
         if depth <= 1 or config.getoption("dist") != "load":
             return None
@@ -194,3 +204,17 @@ class MesocosmPlugin:
 
 
 _PAYLOAD = pytest.StashKey[dict[str, Any]]()
+
+
+def _platform_runner(config: Any, local: EpisodeRunner, settings: Settings) -> PlatformRunner:
+    """The runner of ``--mesocosm-platform``; a missing session stops the run in one line."""
+    import os
+
+    from pytest_mesocosm.errors import MesocosmError
+    from pytest_mesocosm.plugin.platform import PlatformRunner, platform_api
+
+    try:
+        api = platform_api(settings.platform or "", dict(os.environ))
+    except MesocosmError as exc:
+        raise pytest.UsageError(f"--mesocosm-platform: {exc}") from None
+    return PlatformRunner(config, local, api=api, domain=settings.domain)

@@ -149,12 +149,14 @@ def test_team_use_and_clear_edit_only_the_active_team(invoke: Invoke, cli_env: P
     save_credentials(Credentials(mode="member", token="jwt", extra={"kept": True}), path)
     result = invoke("team", "use", "team-42")
     assert result.exit_code == 0, result.output
-    assert "team-42" in result.output
+    assert result.output == "Active team set to team-42\n"
     saved = json.loads(path.read_text())
-    assert saved == {"mode": "member", "token": "jwt", "active_team_id": "team-42", "kept": True}
+    # as the hosted CLI, `team use` also records the bench URL in use when the file has none
+    assert saved == {"mode": "member", "token": "jwt", "active_team_id": "team-42", "kept": True,
+                     "bench_url": "https://api.swecc.org/bench"}
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     result = invoke("team", "clear")
-    assert result.exit_code == 0
+    assert (result.exit_code, result.output) == (0, "Active team cleared (solo default).\n")
     assert "active_team_id" not in json.loads(path.read_text())
 
 
@@ -164,28 +166,24 @@ def test_auth_token_prints_the_member_jwt(invoke: Invoke, cli_env: Path) -> None
     assert (result.exit_code, result.stdout) == (0, "saved-jwt\n")
 
 
-@pytest.mark.parametrize(
-    ("saved", "message"),
-    [(SAVED_GUEST, "holds a guest session"), (None, "no saved token")],
-)
+@pytest.mark.parametrize("saved", [SAVED_GUEST, None])
 def test_auth_token_refuses_guest_or_nothing(
-    invoke: Invoke, cli_env: Path, saved: Credentials | None, message: str
+    invoke: Invoke, cli_env: Path, saved: Credentials | None
 ) -> None:
     if saved is not None:
         save_credentials(saved, _creds_file(cli_env))
     result = invoke("auth", "token")
     assert result.exit_code == 1
-    assert message in result.stderr and "mesocosm auth login" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr == "Error: No member session. Run: mesocosm auth login\n"
 
 
 def test_auth_logout_deletes_the_file(invoke: Invoke, cli_env: Path) -> None:
     path = _creds_file(cli_env)
     save_credentials(SAVED_MEMBER, path)
-    assert invoke("auth", "logout").exit_code == 0
+    assert invoke("auth", "logout").output == "Credentials cleared.\n"
     assert not path.exists()
     result = invoke("auth", "logout")
-    assert result.exit_code == 0 and "nothing to clear" in result.output
+    assert (result.exit_code, result.output) == (0, "Credentials cleared.\n")
 
 
 def test_broken_credentials_file_is_a_usage_error(invoke: Invoke, cli_env: Path) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 import pytest
 from click.testing import Result
+from support import closed_port_url as closed_url
 
 from mesocosm_cli.exit_codes import exit_code_for
 from mesocosm_cli.main import cli
@@ -79,8 +82,8 @@ PLATFORM = [
     ["auth", "login"], ["auth", "guest"], ["auth", "whoami"],
     ["team", "create", "--name", "x"], ["team", "join", "abcd"], ["team", "list"],
     ["team", "show", "t"], ["team", "runs", "t"], ["team", "code", "show", "t"],
-    ["team", "code", "regenerate", "t"], ["team", "members", "remove", "t", "--user-id", "u"],
-    ["team", "transfer", "t", "--user-id", "u"], ["team", "leave", "t"], ["team", "delete", "t"],
+    ["team", "code", "regenerate", "t"], ["team", "members", "remove", "t", "--user-id", "7"],
+    ["team", "transfer", "t", "--user-id", "7"], ["team", "leave", "t"], ["team", "delete", "t"],
     ["run", "create", "--domain", "d", "--vow-version", "1.0.0", "--model", "m"],
     ["run", "export", "r", "-o", "out.json"], ["run", "get", "r"], ["run", "episodes", "r"],
     ["env", "submit", "--name", "n", "--github-url", "https://github.com/a/b"],
@@ -141,22 +144,41 @@ def test_version(invoke: Invoke) -> None:
 
 
 @pytest.mark.parametrize("args", PLATFORM, ids=[" ".join(a[:3]) for a in PLATFORM])
-def test_platform_commands_say_they_are_not_built(invoke: Invoke, args: list[str]) -> None:
-    result = invoke(*args)
-    assert result.exit_code == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1
-    assert "needs the bench platform client, which is not built yet" in lines[0]
-    assert result.stdout == ""
+def test_platform_commands_fail_in_one_line_when_nothing_answers(
+    invoke: Invoke, args: list[str], tmp_path: Path
+) -> None:
+    (tmp_path / "work" / "domain.py").write_text("DOMAIN_CONFIG = {'id': 'd'}\n")
+    dead = closed_url()
+    env = {"MESOCOSM_BASE_URL": dead, "SWECC_SERVER_URL": dead, "SWECC_BENCH_TOKEN": "t"}
+    result = invoke(*args, env=env, input="ada\npw\n")
+    assert result.exit_code == 5, result.output
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"cannot reach {dead}/"), result.stderr
+    assert "Traceback" not in result.output
 
 
-def test_bench_url_is_a_parent_and_a_leaf_flag(invoke: Invoke) -> None:
-    for args in (["run", "--bench-url", "http://x", "create", "--domain", "d", "--vow-version",
-                  "1", "--model", "m"],
-                 ["auth", "--bench-url", "http://x", "guest"],
-                 ["auth", "guest", "--bench-url", "http://x"]):
-        result = invoke(*args)
-        assert result.exit_code == 2 and "not built yet" in result.stderr
+def test_platform_commands_without_a_session_say_how_to_log_in(invoke: Invoke) -> None:
+    result = invoke("team", "list")
+    assert (result.exit_code, result.stderr) == (
+        5, "Not authenticated. Run: mesocosm auth login  (member)  or  mesocosm auth guest\n")
+
+
+@pytest.mark.parametrize("where", ["root", "group", "leaf"])
+def test_bench_url_works_at_the_root_the_group_and_the_leaf(invoke: Invoke, where: str) -> None:
+    dead = closed_url()
+    flag = ["--bench-url", dead]
+    args = {"root": [*flag, "team", "list"], "group": ["team", *flag, "list"],
+            "leaf": ["team", "list", *flag]}[where]
+    result = invoke(*args, env={"SWECC_BENCH_TOKEN": "t"})
+    assert result.exit_code == 5
+    assert result.stderr.startswith(f"cannot reach {dead}/v1/teams (ConnectError")
+
+
+def test_base_url_works_at_the_root(invoke: Invoke) -> None:
+    dead = closed_url()
+    result = invoke("--base-url", dead, "run", "get", "r1")
+    assert result.exit_code == 5
+    assert json.loads(result.stdout)["url"] == f"{dead}/v1/runs/r1"
 
 
 def test_missing_required_flag_is_a_usage_error(invoke: Invoke) -> None:
@@ -164,16 +186,15 @@ def test_missing_required_flag_is_a_usage_error(invoke: Invoke) -> None:
     assert result.exit_code == 2 and "--name" in result.stderr
 
 
-def test_real_process_tree_and_stub(
+def test_real_process_tree_and_platform_error(
     mesocosm: Callable[..., subprocess.CompletedProcess[str]],
 ) -> None:
     helped = mesocosm("--help")
     assert helped.returncode == 0 and "register" in helped.stdout
-    stub = mesocosm("env", "list")
-    assert stub.returncode == 2
-    assert stub.stderr.strip() == (
-        "Error: `mesocosm env list` needs the bench platform client, which is not built yet; "
-        "the local commands (init, validate, doctor, run local) work without it"
+    done = mesocosm("env", "list")
+    assert done.returncode == 5
+    assert done.stderr == (
+        "Not authenticated. Run: mesocosm auth login  (member)  or  mesocosm auth guest\n"
     )
 
 
