@@ -327,6 +327,21 @@ def bootstrap_interval(
     return _quantile(draws, 0.025), _quantile(draws, 0.975)
 
 
+_AGGREGATE = {
+    "mean": statistics.fmean, "median": statistics.median, "min": min, "max": max,
+    "sum": math.fsum,
+}
+
+
+def running_value(metric: Metric, scores: Iterable[EpisodeScore]) -> float | None:
+    """The metric's aggregate without intervals: cheap enough to show after every episode."""
+    if metric.is_pass_rate:
+        passes = [s.passed for s in scores if s.passed is not None]
+        return sum(passes) / len(passes) if passes else None
+    values = [s.value for s in scores if s.value is not None]
+    return _AGGREGATE[metric.aggregation](values) if values else None
+
+
 def summarize(metric: Metric, scores: list[EpisodeScore], higher_is_better: bool) -> MetricSummary:
     """Aggregate the scored episodes of one metric and attach its interval."""
     agg = metric.aggregation
@@ -358,12 +373,8 @@ def summarize(metric: Metric, scores: list[EpisodeScore], higher_is_better: bool
             summary.bootstrap_lower, summary.bootstrap_upper = bootstrap_interval(
                 values, "median"
             )
-    elif agg == "min":
-        summary.value = min(values)
-    elif agg == "max":
-        summary.value = max(values)
     else:
-        summary.value = math.fsum(values)
+        summary.value = _AGGREGATE[agg](values)
     return summary
 
 
