@@ -8,6 +8,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -162,7 +162,7 @@ def local(ctx: click.Context, obj: CliContext, **opts: Any) -> None:
     opts["env_url"] = opts["env_url"] or obj.adapter_url().url
     opts["python"] = interpreter(opts["python"])
     config = build_config({**opts, "start_if_absent": True})
-    merged_thresholds(manifest, config, flag="--threshold")  # a bad threshold stops the run before it starts
+    merged_thresholds(manifest, config, flag="--threshold")  # a bad one stops the run now
     agent = make_agent(config.agent, base_dir=manifest.root)  # a bad --model fails first
     progress = None if quiet else Progress(as_scoring(manifest.scoring).primary)
     run = run_bench(manifest, config, on_result=progress, on_start=_said, agent=agent)
