@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_mesocosm.adapter.client import AdapterClient
-from pytest_mesocosm.adapter.process import AdapterProcess
+from pytest_mesocosm.adapter import AdapterClient, AdapterProcess
 from pytest_mesocosm.engine.config import BenchConfig
 from pytest_mesocosm.errors import AdapterError, AdapterStartError, AdapterUnreachable, EnvError
 from pytest_mesocosm.manifest.models import Manifest

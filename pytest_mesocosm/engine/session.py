@@ -18,7 +18,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pytest_mesocosm.adapter.client import AdapterClient
+from pytest_mesocosm.adapter import AdapterClient
 from pytest_mesocosm.adapter.connect import AdapterLease, adapter_for
 from pytest_mesocosm.agents import make_agent
 from pytest_mesocosm.agents.base import Agent, TaskInfo
