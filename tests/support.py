@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +124,34 @@ def write_policy(
     code = f"import asyncio\n\n\n{header} policy(observation, context):\n{body}"
     (folder / name).write_text(code)
     return f"script:{folder / name}:policy"
+
+
+FAKE_OLLAMA = Path(__file__).resolve().parent / "fakes" / "ollama_server.py"
+
+
+def cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
+        timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``mesocosm ARGS`` as a real process (``python -m mesocosm_cli.main``)."""
+    return subprocess.run(
+        [sys.executable, "-m", "mesocosm_cli.main", *args], cwd=cwd,
+        env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    """Block until something listens on the loopback ``port``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+def no_harness_traceback(text: str) -> bool:
+    """True when ``text`` holds no Python traceback and no asyncio/aiohttp leftovers."""
+    return not any(marker in text for marker in (
+        "Traceback (most recent call last)", "Task exception was never retrieved",
+        "Unclosed client session", "Unclosed connector", "Task was destroyed",
+    ))
