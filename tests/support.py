@@ -155,3 +155,12 @@ def no_harness_traceback(text: str) -> bool:
         "Traceback (most recent call last)", "Task exception was never retrieved",
         "Unclosed client session", "Unclosed connector", "Task was destroyed",
     ))
+
+
+def run_pytest(*args: str, cwd: Path, env: dict[str, str] | None = None,
+               timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """``pytest ARGS`` as a real process in ``cwd``, with no cache written."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd,
+        env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout,
+    )

@@ -251,10 +251,17 @@ def read_settings(config: pytest.Config) -> Settings:
         raise pytest.UsageError(
             "--mesocosm-max-drop needs --mesocosm-baseline: the drop is measured against it"
         )
+    runs_dir = (_path(config, by_name["trace-dir"], values["trace_dir"])
+                or config.invocation_params.dir / DEFAULT_RUNS_DIR)
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise pytest.UsageError(
+            f"--mesocosm-trace-dir: cannot create {runs_dir}: {exc.strerror or exc}; "
+            "name a folder you can write to"
+        ) from None
     engine = {k: v for k, v in values.items() if k not in _PLUGIN_ONLY}
-    engine.update(baseline=baseline, thresholds=values["threshold"],
-                  runs_dir=_path(config, by_name["trace-dir"], values["trace_dir"])
-                  or config.invocation_params.dir / DEFAULT_RUNS_DIR)
+    engine.update(baseline=baseline, thresholds=values["threshold"], runs_dir=runs_dir)
     return Settings(
         config=build_config(engine),
         report=_path(config, by_name["report"], values["report"]),
