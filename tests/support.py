@@ -50,7 +50,8 @@ class Env(BaseEnv):
     blocking = {blocking}
 
     def reset(self, seed=None, **params):
-        self.target = 2 + (seed or 0) % 3
+        self.seed = seed
+        self.target = {target}
         self.count = 0
         return {"count": 0, "target": self.target}
 
@@ -67,7 +68,7 @@ class Env(BaseEnv):
 """
 
 POLICY = """\
-def policy(observation, context):
+def policy(observation, context=None):
     return "up"
 """
 
@@ -94,22 +95,31 @@ def manifest(**episode: Any) -> dict[str, Any]:
 
 
 def write_counter_repo(
-    folder: Path, hook: str = "pass", *, blocking: bool = False, **episode: Any
+    folder: Path, hook: str = "pass", *, blocking: bool = False, target: str | None = None,
+    **episode: Any,
 ) -> Path:
     """A counter env whose ``step`` runs ``hook`` (one line of Python) first.
 
-    ``self.count`` is the number of steps already taken when the hook runs.
-
-    ``blocking`` marks the env as one whose steps block, so the SDK runs them in a thread.
+    ``self.count`` is the number of steps already taken when the hook runs, ``self.seed``
+    the episode's seed. ``target`` (a Python expression) is how many steps win; by default
+    ``2 + seed % 3``. ``blocking`` marks the env as one whose steps block, so the SDK runs
+    them in a thread. ``episode`` adds keys to the vow's episode block.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    env_code = COUNTER_ENV.replace("{hook}", hook).replace("{blocking}", str(blocking))
+    env_code = (COUNTER_ENV.replace("{hook}", hook).replace("{blocking}", str(blocking))
+                .replace("{target}", target or "2 + (seed or 0) % 3"))
     (folder / "env.py").write_text(env_code)
     (folder / "adapter.py").write_text(ADAPTER)
     (folder / "policy.py").write_text(POLICY)
     path = folder / "benchanything.json"
     path.write_text(json.dumps(manifest(**episode), indent=2))
     return path
+
+
+def crash_at_step_3(*seeds: int) -> str:
+    """A ``write_counter_repo`` hook: the env raises at step 3 of these seeds."""
+    return (f"if self.count == 2 and self.seed in {set(seeds)!r}: "
+            "raise RuntimeError(f'counter jammed at step 3 (seed {self.seed})')")
 
 
 def write_policy(

@@ -222,6 +222,19 @@ def _path(config: pytest.Config, option: Option, value: str | None) -> Path | No
     return config.inipath.parent / path
 
 
+def _check_writable(folder: Path) -> None:
+    """Stop now, in one line, when the run folders could not be made (nothing is made yet:
+    a ``--co`` run leaves no trace)."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise pytest.UsageError(
+            f"--mesocosm-trace-dir: cannot create {folder}: {existing} is not a folder you "
+            "can write to; name another"
+        )
+
+
 @dataclass
 class Settings:
     """Every option resolved: the engine's config, and what only the plugin uses."""
@@ -253,13 +266,7 @@ def read_settings(config: pytest.Config) -> Settings:
         )
     runs_dir = (_path(config, by_name["trace-dir"], values["trace_dir"])
                 or config.invocation_params.dir / DEFAULT_RUNS_DIR)
-    try:
-        runs_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise pytest.UsageError(
-            f"--mesocosm-trace-dir: cannot create {runs_dir}: {exc.strerror or exc}; "
-            "name a folder you can write to"
-        ) from None
+    _check_writable(runs_dir)
     engine = {k: v for k, v in values.items() if k not in _PLUGIN_ONLY}
     engine.update(baseline=baseline, thresholds=values["threshold"], runs_dir=runs_dir)
     return Settings(

@@ -45,5 +45,5 @@ def test_a_trace_dir_that_cannot_be_made_is_one_line(tmp_path: Path) -> None:
     assert run.returncode == 4  # pytest's usage error
     lines = run.stderr.strip().splitlines()
     assert lines == [f"ERROR: --mesocosm-trace-dir: cannot create {blocker / 'runs'}: "
-                     "Not a directory; name a folder you can write to"], run.stderr
+                     f"{blocker} is not a folder you can write to; name another"], run.stderr
     assert no_harness_traceback(run.stdout + run.stderr)
