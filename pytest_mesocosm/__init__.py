@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from pytest_mesocosm.sdk import BaseEnv, InvalidAction, StepResult, create_app, serve
 
 FRONT_END_SEAM = (
+    "pytest_mesocosm.agents.cassette",  # `mesocosm cache` manages the recorded model calls
     "pytest_mesocosm.engine.config",  # defaults shown in help texts, build_config
     "pytest_mesocosm.engine.outcomes",  # EpisodeStatus/EpisodeResult for items and reports
     "pytest_mesocosm.engine.session",  # EpisodeRequest, plan_episodes for test items

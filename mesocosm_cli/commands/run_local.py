@@ -141,8 +141,16 @@ def interpreter(python: str | None) -> str | None:
 @click.option("--python", metavar="PATH",
               help="Interpreter for adapter.py (e.g. the env repo's virtualenv); a relative "
               "path is taken from the working directory.")
+@click.option("--prompt-style", type=click.Choice(["hosted", "chat"]), default="hosted",
+              show_default=True, help="hosted: the hosted platform's stateless prompt and "
+              "parser (numbers comparable with it); chat: the episode as one chat.")
+@click.option("--cache", type=click.Choice(["off", "use", "replay", "refresh"]), default="off",
+              show_default=True, help="Recorded model calls (cassettes/ beside the manifest): "
+              "use reads and records what is missing, replay only reads (a miss fails the "
+              "run; no model or key needed), refresh calls and overwrites.")
 @click.option("--history", type=click.IntRange(min=0),
-              help="Past turns sent to the model (default: the whole episode; 0: stateless).")
+              help="With --prompt-style chat: past turns sent to the model (default: the "
+              "whole episode; 0: stateless).")
 @bench_url_option
 @pass_cli
 @click.pass_context

@@ -97,6 +97,21 @@ def _threshold(where: str) -> Convert:
     return convert
 
 
+def _choice(*choices: str) -> Callable[[str], Convert]:
+    def make(where: str) -> Convert:
+        def convert(text: str) -> str:
+            value = str(text).strip()
+            if value not in choices:
+                raise pytest.UsageError(
+                    f"{where}: expected {' or '.join(choices)}, got {text!r}"
+                )
+            return value
+
+        return convert
+
+    return make
+
+
 def _text(where: str) -> Convert:
     def convert(text: str) -> str:
         if not str(text).strip():
@@ -143,8 +158,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("max-tokens", f"most tokens per model reply (default {_DEFAULT.agent.max_tokens})",
            lambda w: _whole(w, 1)),
     Option("system-prompt", "extra system prompt for the model", _text),
-    Option("history", "earlier turns sent to the model (default: the whole episode)",
-           lambda w: _whole(w, 0)),
+    Option("prompt-style", "how the model is asked: 'hosted' (default; the hosted platform's "
+           "stateless prompt and parser, comparable numbers) or 'chat' (the episode as one chat)",
+           _choice("hosted", "chat")),
+    Option("cache", "recorded model calls in cassettes/ beside each manifest: 'off' (default), "
+           "'use' (read, record what is missing), 'replay' (read only, a miss fails: CI "
+           "without a model key), 'refresh' (call and overwrite)",
+           _choice("off", "use", "replay", "refresh")),
+    Option("history", "earlier turns sent to the model with --mesocosm-prompt-style chat "
+           "(default: the whole episode)", lambda w: _whole(w, 0)),
     Option("api-base", "model server URL, e.g. http://localhost:11434 for Ollama", _url),
     Option("env-url", "use the adapter already running at this URL instead of starting one",
            _url),
