@@ -55,7 +55,6 @@ def bench_once(model: str, episodes: int, parallel: int, runs_dir: Path, **agent
         agent=AgentOptions(model=model, **agent_kw),
         episodes=episodes,
         parallel=parallel,
-        parallel_override=True,
         runs_dir=runs_dir,
     )
     manifest = load_manifest(WORDLE)
@@ -133,7 +132,7 @@ async def timed_session_run(
     """Run episodes on a live session; time only the episodes, not adapter start-up."""
     config = BenchConfig(
         agent=AgentOptions(model=model, api_base=api_base), episodes=episodes,
-        parallel=parallel, parallel_override=True, runs_dir=runs_dir,
+        parallel=parallel, runs_dir=runs_dir,
     )
     async with BenchSession(load_manifest(WORDLE), config) as session:
         wall, cpu = time.perf_counter(), time.process_time()

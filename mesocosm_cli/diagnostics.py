@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from mesocosm_cli.localenv import probe_adapter
 from mesocosm_platform.urls import (
     ADAPTER_URL_VARS,
     LOCAL_BENCH_URL,
@@ -33,6 +32,7 @@ from mesocosm_platform.urls import (
 from pytest_mesocosm.errors import AdapterError, AgentError, ManifestError
 
 if TYPE_CHECKING:
+    from pytest_mesocosm.adapter.conformance import Finding
     from pytest_mesocosm.manifest.models import Manifest
 
 BENCH_TIMEOUT = 5.0
@@ -134,7 +134,7 @@ def _bench_down(report: DoctorReport, bench: ResolvedURL, detail: str) -> None:
 def load_local_manifest(report: DoctorReport, path: Path | None) -> Manifest | None:
     """The manifest if one is here and valid; a broken one is a failed check."""
     from mesocosm_cli.localenv import find_manifest
-    from pytest_mesocosm.manifest.models import load_manifest
+    from pytest_mesocosm import load_manifest
 
     try:
         found = find_manifest(path)
@@ -160,10 +160,15 @@ def load_local_manifest(report: DoctorReport, path: Path | None) -> Manifest | N
     return manifest
 
 
-def check_adapter(report: DoctorReport, adapter: ResolvedURL, manifest: Manifest | None) -> None:
+def diagnose_adapter(
+    report: DoctorReport, adapter: ResolvedURL, manifest: Manifest | None, python: str | None
+) -> None:
     """The adapter at the URL, else the manifest's (started for the checks), then conformance."""
+    from pytest_mesocosm.adapter.connect import probe
+
     try:
-        health = probe_adapter(adapter.url, timeout=ADAPTER_TIMEOUT, setting=_setting(adapter))
+        health = asyncio.run(probe(adapter.url, timeout=ADAPTER_TIMEOUT,
+                                   setting=_setting(adapter)))
     except AdapterError as exc:
         report.add(Check("adapter", "fail", str(exc), adapter.url), issue=str(exc))
         return
@@ -171,9 +176,9 @@ def check_adapter(report: DoctorReport, adapter: ResolvedURL, manifest: Manifest
         report.add(Check("adapter", "pass", f"adapter answers (env {health.get('env', '?')})",
                          adapter.url))
         if manifest is not None:
-            check_conformance(report, adapter.url, manifest)
+            _conformance(report, adapter.url, asyncio.run(_check(adapter.url, manifest)))
     elif manifest is not None:
-        _start_and_check(report, adapter, manifest)
+        _start_and_check(report, adapter, manifest, python)
     elif report.local:
         report.add(
             Check("adapter", "fail", "nothing answers", adapter.url),
@@ -189,14 +194,29 @@ def _setting(adapter: ResolvedURL) -> str:
     return adapter.source if adapter.source in ADAPTER_URL_VARS else ADAPTER_URL_VARS[0]
 
 
-def _start_and_check(report: DoctorReport, adapter: ResolvedURL, manifest: Manifest) -> None:
-    """Nothing answers at the URL: start the manifest's adapter just for the checks."""
-    from pytest_mesocosm.adapter import AdapterProcess
+async def _check(url: str, manifest: Manifest) -> list[Finding]:
+    from pytest_mesocosm.adapter.conformance import acheck_adapter
 
+    return await acheck_adapter(url, vow=manifest.binding_vow)
+
+
+async def _start_then_check(
+    manifest: Manifest, python: str | None, log: Path
+) -> tuple[str, list[Finding]]:
+    from pytest_mesocosm import BenchConfig, adapter_for
+
+    async with adapter_for(manifest, BenchConfig(python=python), log_path=log) as lease:
+        return lease.url, await _check(lease.url, manifest)
+
+
+def _start_and_check(
+    report: DoctorReport, adapter: ResolvedURL, manifest: Manifest, python: str | None
+) -> None:
+    """Nothing answers at the URL: start the manifest's adapter just for the checks."""
     with tempfile.TemporaryDirectory(prefix="mesocosm-doctor-") as logs:
-        process = AdapterProcess(manifest.adapter_path, log_path=Path(logs) / "adapter.log")
         try:
-            process.start()
+            url, findings = asyncio.run(_start_then_check(manifest, python,
+                                                          Path(logs) / "adapter.log"))
         except AdapterError as exc:  # its message carries the log's last lines
             report.add(
                 Check("adapter", "fail", str(exc).splitlines()[0], adapter.url),
@@ -205,23 +225,17 @@ def _start_and_check(report: DoctorReport, adapter: ResolvedURL, manifest: Manif
                 hint=f"run `python {manifest.adapter}` yourself to see the whole error",
             )
             return
-        try:
-            port = httpx.URL(adapter.url).port or 8765
-            report.add(
-                Check("adapter", "pass", f"nothing answered at {adapter.url}; started "
-                      f"{manifest.adapter} on {process.url} for the checks", process.url),
-                hint=f"to serve it at {adapter.url}: `python {manifest.adapter} --port {port}`",
-            )
-            check_conformance(report, process.url, manifest)
-        finally:
-            process.stop()
+    port = httpx.URL(adapter.url).port or 8765
+    report.add(
+        Check("adapter", "pass", f"nothing answered at {adapter.url}; started "
+              f"{manifest.adapter} on {url} for the checks", url),
+        hint=f"to serve it at {adapter.url}: `python {manifest.adapter} --port {port}`",
+    )
+    _conformance(report, url, findings)
 
 
-def check_conformance(report: DoctorReport, url: str, manifest: Manifest) -> None:
-    """The engine's contract checks: failures are issues, warnings hints."""
-    from pytest_mesocosm.adapter.conformance import check_adapter as conformance
-
-    findings = conformance(url, vow=manifest.binding_vow)
+def _conformance(report: DoctorReport, url: str, findings: list[Finding]) -> None:
+    """The engine's contract findings: failures are issues, warnings hints."""
     failed = [f for f in findings if f.status == "fail"]
     for finding in findings:
         if finding.status == "fail":
@@ -239,8 +253,7 @@ def check_conformance(report: DoctorReport, url: str, manifest: Manifest) -> Non
 
 def check_model(report: DoctorReport, model: str, api_base: str | None, base_dir: Path) -> None:
     """Can the model play? Never a failure: a missing model is said as a warning with a fix."""
-    from pytest_mesocosm.agents import make_agent
-    from pytest_mesocosm.engine.config import AgentOptions
+    from pytest_mesocosm import AgentOptions, make_agent
 
     async def preflight() -> None:
         agent = make_agent(AgentOptions(model=model, api_base=api_base), base_dir=base_dir)

@@ -1,4 +1,4 @@
-"""Find the local environment: its manifest, and whether an adapter already answers.
+"""Find the local environment's manifest.
 
 Older scaffolds kept ``benchanything.json`` in ``auxiliary/`` or ``files/`` (the hosted
 platform looks there too), so the default search covers those folders.
@@ -6,9 +6,7 @@ platform looks there too), so the default search covers those folders.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Any
 
 from pytest_mesocosm.errors import ManifestError
 
@@ -38,37 +36,3 @@ def find_manifest(path: Path | None = None, *, cwd: Path | None = None) -> Path:
         "to scaffold one, or pass --manifest PATH",
         path=str(base / MANIFEST_NAME),
     )
-
-
-def adapter_health(url: str, *, timeout: float = 2.0) -> dict[str, Any]:
-    """``GET {url}/health`` through the engine's client; raises AdapterError if it fails."""
-    from pytest_mesocosm.adapter import AdapterClient
-
-    async def probe() -> dict[str, Any]:
-        async with AdapterClient(url, timeout=timeout) as client:
-            return await client.health()
-
-    return asyncio.run(probe())
-
-
-def probe_adapter(
-    url: str, *, timeout: float = 2.0, setting: str = "--env-url"
-) -> dict[str, Any] | None:
-    """The health of the adapter at ``url``, or None when nothing listens there.
-
-    Something that answers but is not an adapter (a 404 for ``/health``, a body that is
-    not the health object) raises AdapterError: starting another adapter beside it would
-    hide a misconfiguration, so the user is told to free the port or fix ``setting``.
-    """
-    from pytest_mesocosm.errors import AdapterError, AdapterUnreachable, EnvError
-
-    try:
-        return adapter_health(url, timeout=timeout)
-    except AdapterUnreachable:
-        return None
-    except EnvError as exc:
-        answer = f"answered {exc.status}" if exc.status != 200 else "answered 200 with no health"
-        raise AdapterError(
-            f"{url} is taken by something that is not an env adapter (GET /health {answer}); "
-            f"stop it, or point {setting} at your adapter or a free port"
-        ) from exc

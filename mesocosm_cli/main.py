@@ -52,3 +52,7 @@ def cli(ctx: click.Context) -> None:
 for command in (auth, team, init, run, env, register, doctor, validate, eval_, cache, report,
                 server):
     cli.add_command(command)
+
+
+if __name__ == "__main__":  # python -m mesocosm_cli.main
+    cli()

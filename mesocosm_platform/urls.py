@@ -28,11 +28,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from pytest_mesocosm.engine.config import DEFAULT_ADAPTER_URL
+
 PROD_SERVER_URL = "https://api.swecc.org"
 PROD_BENCH_URL = "https://api.swecc.org/bench"
 LOCAL_SERVER_URL = "http://127.0.0.1:8000"
 LOCAL_BENCH_URL = "http://127.0.0.1:8010"
-LOCAL_ADAPTER_URL = "http://127.0.0.1:8765"
+LOCAL_ADAPTER_URL = DEFAULT_ADAPTER_URL  # one default, the engine's
 
 BENCH_URL_VARS = ("MESOCOSM_BASE_URL", "SWECC_BENCH_URL", "BENCH_API_URL")
 SERVER_URL_VAR = "SWECC_SERVER_URL"

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def free_port() -> int:
@@ -44,7 +50,8 @@ class Env(BaseEnv):
     blocking = {blocking}
 
     def reset(self, seed=None, **params):
-        self.target = 2 + (seed or 0) % 3
+        self.seed = seed
+        self.target = {target}
         self.count = 0
         return {"count": 0, "target": self.target}
 
@@ -61,7 +68,7 @@ class Env(BaseEnv):
 """
 
 POLICY = """\
-def policy(observation, context):
+def policy(observation, context=None):
     return "up"
 """
 
@@ -88,22 +95,31 @@ def manifest(**episode: Any) -> dict[str, Any]:
 
 
 def write_counter_repo(
-    folder: Path, hook: str = "pass", *, blocking: bool = False, **episode: Any
+    folder: Path, hook: str = "pass", *, blocking: bool = False, target: str | None = None,
+    **episode: Any,
 ) -> Path:
     """A counter env whose ``step`` runs ``hook`` (one line of Python) first.
 
-    ``self.count`` is the number of steps already taken when the hook runs.
-
-    ``blocking`` marks the env as one whose steps block, so the SDK runs them in a thread.
+    ``self.count`` is the number of steps already taken when the hook runs, ``self.seed``
+    the episode's seed. ``target`` (a Python expression) is how many steps win; by default
+    ``2 + seed % 3``. ``blocking`` marks the env as one whose steps block, so the SDK runs
+    them in a thread. ``episode`` adds keys to the vow's episode block.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    env_code = COUNTER_ENV.replace("{hook}", hook).replace("{blocking}", str(blocking))
+    env_code = (COUNTER_ENV.replace("{hook}", hook).replace("{blocking}", str(blocking))
+                .replace("{target}", target or "2 + (seed or 0) % 3"))
     (folder / "env.py").write_text(env_code)
     (folder / "adapter.py").write_text(ADAPTER)
     (folder / "policy.py").write_text(POLICY)
     path = folder / "benchanything.json"
     path.write_text(json.dumps(manifest(**episode), indent=2))
     return path
+
+
+def crash_at_step_3(*seeds: int) -> str:
+    """A ``write_counter_repo`` hook: the env raises at step 3 of these seeds."""
+    return (f"if self.count == 2 and self.seed in {set(seeds)!r}: "
+            "raise RuntimeError(f'counter jammed at step 3 (seed {self.seed})')")
 
 
 def write_policy(
@@ -118,3 +134,43 @@ def write_policy(
     code = f"import asyncio\n\n\n{header} policy(observation, context):\n{body}"
     (folder / name).write_text(code)
     return f"script:{folder / name}:policy"
+
+
+FAKE_OLLAMA = Path(__file__).resolve().parent / "fakes" / "ollama_server.py"
+
+
+def cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
+        timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``mesocosm ARGS`` as a real process (``python -m mesocosm_cli.main``)."""
+    return subprocess.run(
+        [sys.executable, "-m", "mesocosm_cli.main", *args], cwd=cwd,
+        env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    """Block until something listens on the loopback ``port``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+def no_harness_traceback(text: str) -> bool:
+    """True when ``text`` holds no Python traceback and no asyncio/aiohttp leftovers."""
+    return not any(marker in text for marker in (
+        "Traceback (most recent call last)", "Task exception was never retrieved",
+        "Unclosed client session", "Unclosed connector", "Task was destroyed",
+    ))
+
+
+def run_pytest(*args: str, cwd: Path, env: dict[str, str] | None = None,
+               timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """``pytest ARGS`` as a real process in ``cwd``, with no cache written."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd,
+        env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout,
+    )

@@ -24,11 +24,17 @@ def test_plan_is_seeds_times_repeats_in_seed_order() -> None:
     assert [r.seed for r in plan_episodes(BenchConfig(episodes=3))] == [0, 1, 2]
 
 
-def test_vow_parallel_episodes_caps_parallel_unless_overridden(tmp_path: Path) -> None:
+def test_an_explicit_parallel_wins_over_the_vow_which_is_only_the_default(
+    tmp_path: Path,
+) -> None:
     manifest = load_manifest(write_counter_repo(tmp_path, parallel_episodes=2))
-    assert effective_parallel(manifest, BenchConfig(parallel=8)) == 2
-    assert effective_parallel(manifest, BenchConfig(parallel=8, parallel_override=True)) == 8
-    assert effective_parallel(manifest, BenchConfig(parallel=1)) == 1
+    assert effective_parallel(manifest, BenchConfig()) == (2, None)
+    assert effective_parallel(manifest, BenchConfig(parallel=1)) == (1, None)
+    assert effective_parallel(manifest, BenchConfig(parallel=8)) == (
+        8, "Counter: playing 8 episodes at once, more than the binding vow's "
+        "parallel_episodes=2")
+    unsaid = load_manifest(write_counter_repo(tmp_path / "free"))
+    assert effective_parallel(unsaid, BenchConfig()) == (1, None)
 
 
 def test_parallel_results_come_back_in_seed_order_with_progress(tmp_path: Path) -> None:

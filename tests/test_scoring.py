@@ -14,6 +14,7 @@ from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus
 from pytest_mesocosm.engine.traces import RunFolder, TraceError, load_results
 from pytest_mesocosm.errors import ScoringError
 from pytest_mesocosm.scoring.baseline import compare_to_baseline, format_comparison
+from pytest_mesocosm.scoring.estimators import wilson_interval
 from pytest_mesocosm.scoring.gate import (
     GateResult,
     Threshold,
@@ -27,7 +28,6 @@ from pytest_mesocosm.scoring.metrics import (
     as_scoring,
     metric_value,
     score_run,
-    wilson_interval,
 )
 from pytest_mesocosm.scoring.table import format_markdown, format_metrics_table
 

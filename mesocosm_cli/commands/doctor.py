@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from mesocosm_cli.commands.run_local import interpreter
 from mesocosm_cli.context import CliContext, base_url_option, pass_cli
 from mesocosm_cli.exit_codes import FAILED, OK
 from mesocosm_platform.urls import resolve_local_bench_url
@@ -24,6 +25,9 @@ from pytest_mesocosm.engine.config import DEFAULT_MODEL
 @click.option("--model", default=DEFAULT_MODEL, show_default=True,
               help="Model whose reachability is checked when a manifest is present.")
 @click.option("--api-base", metavar="URL", help="Model server URL (default: OLLAMA_HOST).")
+@click.option("--python", metavar="PATH",
+              help="Interpreter for adapter.py when doctor starts it (e.g. the env repo's "
+              "virtualenv); a relative path is taken from the working directory.")
 @pass_cli
 @click.pass_context
 def doctor(
@@ -33,6 +37,7 @@ def doctor(
     manifest_path: Path | None,
     model: str,
     api_base: str | None,
+    python: str | None,
 ) -> None:
     """Check bench-api reachability; local checks adapter.
 
@@ -40,9 +45,9 @@ def doctor(
     """
     from mesocosm_cli.diagnostics import (  # httpx and the engine: only when doctor runs
         DoctorReport,
-        check_adapter,
         check_bench_api,
         check_model,
+        diagnose_adapter,
         load_local_manifest,
     )
 
@@ -54,7 +59,7 @@ def doctor(
         bench = obj.bench_url()
     check_bench_api(report, bench)
     manifest = load_local_manifest(report, manifest_path)
-    check_adapter(report, obj.adapter_url(), manifest)
+    diagnose_adapter(report, obj.adapter_url(), manifest, interpreter(python))
     if manifest is not None:
         check_model(report, model, api_base, manifest.root)
     click.echo(json.dumps(report.to_dict(), indent=2))

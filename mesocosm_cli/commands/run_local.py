@@ -1,42 +1,29 @@
 """``mesocosm run local``: bench the local environment with any model, on this machine.
 
-Thin over the engine: flags become a :class:`~pytest_mesocosm.config.BenchConfig`,
-:func:`~pytest_mesocosm.bench.run_bench` plays the episodes, the gate decides the exit
-code. Engine modules are imported inside the command so ``mesocosm --help`` stays fast.
+Thin over the engine: the flags go to :func:`~pytest_mesocosm.engine.config.build_config`,
+:func:`~pytest_mesocosm.run_bench` plays the episodes and ends with the engine's
+``judge()`` (scores, gate, results.json), and the verdict decides the exit code. Engine
+modules are imported inside the command so ``mesocosm --help`` stays fast.
 """
 
 from __future__ import annotations
 
-import math
-import statistics
-from collections.abc import Callable, Sequence
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from mesocosm_cli.context import bench_url_option
-from mesocosm_cli.exit_codes import FAILED, INTERRUPTED, CliError
-from mesocosm_cli.localenv import find_manifest, probe_adapter
-from pytest_mesocosm.engine.config import DEFAULT_MODEL, DEFAULT_RUNS_DIR
+from mesocosm_cli.context import CliContext, bench_url_option, pass_cli
+from mesocosm_cli.exit_codes import ENV, FAILED, INTERRUPTED, MODEL, CliError
+from mesocosm_cli.localenv import find_manifest
+from pytest_mesocosm.engine.config import DEFAULT_MODEL, DEFAULT_RUNS_DIR, BenchConfig
 
 if TYPE_CHECKING:
-    from pytest_mesocosm.engine.config import BenchConfig
-    from pytest_mesocosm.engine.outcomes import EpisodeResult
-    from pytest_mesocosm.engine.session import BenchRun
-    from pytest_mesocosm.manifest.models import Manifest
-    from pytest_mesocosm.scoring.gate import GateResult, Threshold
+    from pytest_mesocosm import BenchRun, BenchSession, EpisodeResult, Verdict
     from pytest_mesocosm.scoring.metrics import EpisodeScore, Metric
 
-DEFAULT_ENV_URL = "http://localhost:8765"
-PROBE_SECONDS = 1.0
-_RUNNING: dict[str, Callable[[list[float]], float]] = {
-    "mean": statistics.fmean,
-    "median": statistics.median,
-    "min": min,
-    "max": max,
-    "sum": math.fsum,
-}
+_DEFAULT = BenchConfig()  # shown in the help; build_config applies them
 
 
 class SeedList(click.ParamType):
@@ -57,12 +44,23 @@ class SeedList(click.ParamType):
         return seeds
 
 
-class Progress:
-    """One line per finished episode with the primary metric so far and the error count.
+def _more_seeds(seeds: list[int] | None, extra: list[str]) -> list[int] | None:
+    """``--seeds 1 2 3`` (the hosted CLI's form): the words after the first seed arrive as
+    extra arguments; anything else left over is a mistake."""
+    if not extra:
+        return seeds
+    try:
+        more = [int(word) for word in extra]
+    except ValueError:
+        more = None
+    if seeds is None or more is None:
+        raise click.UsageError(f"unexpected argument {' '.join(extra)!r}; seeds go after "
+                               "--seeds, e.g. --seeds 1 2 3")
+    return [*seeds, *more]
 
-    The running figure is a cheap fold of per-episode scores (the full aggregation with
-    bootstrap intervals runs once, at the end, in the engine's scoring).
-    """
+
+class Progress:
+    """One line per finished episode with the primary metric so far and the error count."""
 
     def __init__(self, metric: Metric):
         self.metric = metric
@@ -70,26 +68,22 @@ class Progress:
         self.errors = 0
 
     def __call__(self, result: EpisodeResult, done: int, total: int) -> None:
-        from pytest_mesocosm.scoring.metrics import score_episode
+        from pytest_mesocosm.scoring.metrics import running_value, score_episode
 
         if result.scoreable:
             self.scores.append(score_episode(self.metric, result))
         else:
             self.errors += 1
+        value = running_value(self.metric, self.scores)
+        shown = "-" if value is None else (f"{value:.2f}" if self.metric.is_pass_rate
+                                           else f"{value:.3g}")
         line = (
             f"episode {done}/{total}  {result.label} {result.status.value}  "
-            f"{self.metric.name} so far {self._so_far()}  errors {self.errors}"
+            f"{self.metric.name} so far {shown}  errors {self.errors}"
         )
         if result.error and not result.scoreable:
             line += f"  ({_shorten(result.error)})"
         click.echo(line)
-
-    def _so_far(self) -> str:
-        if self.metric.is_pass_rate:
-            passes = [s.passed for s in self.scores if s.passed is not None]
-            return f"{sum(passes) / len(passes):.2f}" if passes else "-"
-        values = [s.value for s in self.scores if s.value is not None]
-        return f"{_RUNNING[self.metric.aggregation](values):.3g}" if values else "-"
 
 
 def _shorten(text: str, limit: int = 120) -> str:
@@ -97,37 +91,15 @@ def _shorten(text: str, limit: int = 120) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
-def _thresholds(manifest: Manifest, given: Sequence[str]) -> list[Threshold]:
-    """The manifest's thresholds, then the flags'; a bad one names where it came from."""
-    from pytest_mesocosm.scoring.gate import ThresholdError, parse_threshold
-
-    names = [metric.name for metric in manifest.scoring.metrics]
-    extras = manifest.mesocosm
-    sources = [(t, f"{manifest.source_path} mesocosm.thresholds") for t in
-               (extras.thresholds if extras else [])]
-    sources += [(t, "--threshold") for t in given]
-    parsed = []
-    for text, origin in sources:
-        try:
-            parsed.append(parse_threshold(text, names))
-        except ThresholdError as exc:
-            raise ThresholdError(f"{origin}: {exc}") from exc
-    return parsed
+def interpreter(python: str | None) -> str | None:
+    """``--python``: a path is taken from the working directory (the adapter runs in its
+    own folder); a bare name is looked up on PATH when the adapter starts."""
+    if python is None or os.sep not in python:
+        return python
+    return str(Path(os.path.expanduser(python)).absolute())
 
 
-def _env_url(url: str, quiet: bool) -> str | None:
-    """``url`` if an adapter answers there, else None (the engine then starts the manifest's)."""
-    health = probe_adapter(url, timeout=PROBE_SECONDS)
-    if health is None:
-        if not quiet:
-            click.echo(f"no adapter answers at {url}; starting the manifest's adapter")
-        return None
-    if not quiet:
-        click.echo(f"using the adapter at {url} (env {health.get('env', '?')})")
-    return url
-
-
-@click.command()
+@click.command(context_settings={"allow_extra_args": True})
 @click.option("--manifest", "manifest_path", type=click.Path(path_type=Path),
               help="Path to benchanything.json or its folder (default: ./benchanything.json, "
               "else auxiliary/ or files/).")
@@ -136,23 +108,25 @@ def _env_url(url: str, quiet: bool) -> str | None:
 @click.option("--model", default=DEFAULT_MODEL, show_default=True,
               help="Any LiteLLM model id (ollama/..., openai/..., ...), "
               "script:FILE.py:FUNCTION or replay:TRACE.jsonl.")
-@click.option("--env-url", default=DEFAULT_ENV_URL, show_default=True,
-              help="Env adapter URL; if nothing answers there, the manifest's adapter is "
+@click.option("--env-url", metavar="URL",
+              help="Env adapter URL (default: MESOCOSM_ENV_URL, MESOCOSM_ADAPTER_URL, else "
+              "http://127.0.0.1:8765); if nothing answers there, the manifest's adapter is "
               "started for the run and stopped afterwards.")
-@click.option("--episodes", type=click.IntRange(min=1), default=5, show_default=True,
-              help="Number of episodes (seeds 0..N-1).")
-@click.option("--seeds", type=SeedList(), help='Space-separated integer seeds, e.g. "1 2 3" '
+@click.option("--episodes", type=click.IntRange(min=1), default=_DEFAULT.episodes,
+              show_default=True, help="Number of episodes (seeds 0..N-1).")
+@click.option("--seeds", type=SeedList(), help='Integer seeds, e.g. --seeds 1 2 3 or "1 2 3" '
               "(instead of --episodes).")
 @click.option("--system-prompt", help="Optional system prompt for the agent.")
-@click.option("--temperature", type=float, default=0.0, show_default=True,
+@click.option("--temperature", type=float, default=_DEFAULT.agent.temperature, show_default=True,
               help="Sampling temperature.")
-@click.option("--max-tokens", type=click.IntRange(min=1), default=512, show_default=True,
-              help="Max tokens per step.")
-@click.option("--parallel", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Max parallel episodes (capped by the vow's parallel_episodes).")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=_DEFAULT.agent.max_tokens,
+              show_default=True, help="Max tokens per step.")
+@click.option("--parallel", type=click.IntRange(min=1),
+              help="Max parallel episodes (default: the vow's parallel_episodes, else 1; "
+              "a larger value wins and is said on one line).")
 @click.option("--quiet", is_flag=True, help="Reduce progress output.")
-@click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Play every seed N times (gives pass@k and pass^k).")
+@click.option("--repeat", "repeats", type=click.IntRange(min=1), default=_DEFAULT.repeats,
+              show_default=True, help="Play every seed N times (gives pass@k and pass^k).")
 @click.option("--threshold", "thresholds", multiple=True, metavar="EXPR",
               help='Pass threshold, repeatable, e.g. "win_rate>=0.6" or "win_rate.lower>=0.5"; '
               'added to the manifest\'s "mesocosm" thresholds. A miss exits 1.')
@@ -165,7 +139,8 @@ def _env_url(url: str, quiet: bool) -> str | None:
               default=DEFAULT_RUNS_DIR, show_default=True,
               help="Runs folder: results.json and traces go to a new folder in it.")
 @click.option("--python", metavar="PATH",
-              help="Interpreter for adapter.py (e.g. the env repo's virtualenv).")
+              help="Interpreter for adapter.py (e.g. the env repo's virtualenv); a relative "
+              "path is taken from the working directory.")
 @click.option("--prompt-style", type=click.Choice(["hosted", "chat"]), default="hosted",
               show_default=True, help="hosted: the hosted platform's stateless prompt and "
               "parser (numbers comparable with it); chat: the episode as one chat.")
@@ -177,76 +152,64 @@ def _env_url(url: str, quiet: bool) -> str | None:
               help="With --prompt-style chat: past turns sent to the model (default: the "
               "whole episode; 0: stateless).")
 @bench_url_option
-def local(**opts: Any) -> None:
+@pass_cli
+@click.pass_context
+def local(ctx: click.Context, obj: CliContext, **opts: Any) -> None:
     """Bench locally with Ollama (or any model) and benchanything.json."""
-    from pytest_mesocosm.agents import make_agent
-    from pytest_mesocosm.engine.session import run_bench
-    from pytest_mesocosm.errors import AdapterStartError
-    from pytest_mesocosm.manifest.models import load_manifest
-    from pytest_mesocosm.scoring.gate import evaluate_gate
+    from pytest_mesocosm import load_manifest, make_agent, run_bench
+    from pytest_mesocosm.engine.config import build_config
+    from pytest_mesocosm.scoring.judge import merged_thresholds
     from pytest_mesocosm.scoring.metrics import as_scoring
 
-    manifest = load_manifest(find_manifest(opts["manifest_path"]))
-    if opts["domain_id"]:
-        manifest.id = opts["domain_id"]
-    thresholds = _thresholds(manifest, opts["thresholds"])
-    allowed = opts["allowed_errors"]
-    if allowed is None:
-        allowed = manifest.mesocosm.allowed_errors if manifest.mesocosm else 0
-    config = _config(opts)
+    opts["seeds"] = _more_seeds(opts["seeds"], ctx.args)
+    manifest = load_manifest(find_manifest(opts.pop("manifest_path")))
+    domain_id = opts.pop("domain_id")
+    if domain_id:
+        manifest.id = domain_id
+    quiet = opts.pop("quiet")
+    opts["env_url"] = opts["env_url"] or obj.adapter_url().url
+    opts["python"] = interpreter(opts["python"])
+    config = build_config({**opts, "start_if_absent": True})
+    merged_thresholds(manifest, config, flag="--threshold")  # a bad one stops the run now
     agent = make_agent(config.agent, base_dir=manifest.root)  # a bad --model fails first
-    config.env_url = _env_url(opts["env_url"], opts["quiet"])
-    progress = None if opts["quiet"] else Progress(as_scoring(manifest.scoring).primary)
-    try:
-        run = run_bench(manifest, config, on_result=progress, agent=agent)
-    except AdapterStartError as exc:
-        if config.env_url is None:
-            raise AdapterStartError(
-                f"nothing answers at {opts['env_url']} and the manifest's adapter did not "
-                f"start: {exc}"
-            ) from exc
-        raise
-    gate = evaluate_gate(run.metrics, thresholds, allowed_errors=allowed)
-    _print_run(run, gate)
-    if run.interrupted:
+    progress = None if quiet else Progress(as_scoring(manifest.scoring).primary)
+    run = run_bench(manifest, config, on_result=progress, on_start=_said, agent=agent)
+    _print_run(run)
+    _exit(run.verdict)
+
+
+def _said(session: BenchSession) -> None:
+    """Which adapter plays, and a parallelism above the vow's: one line each."""
+    if session.lease is not None:
+        click.echo(session.lease.describe(session.manifest))
+    if session.parallel_note:
+        click.echo(session.parallel_note)
+
+
+def _exit(verdict: Verdict) -> None:
+    """The verdict as the exit code the help promises."""
+    if verdict.interrupted:
         raise CliError("interrupted; the partial results above are saved", INTERRUPTED)
-    if not gate.passed:
-        raise CliError("gate failed: " + "; ".join(gate.reasons), FAILED)
+    if verdict.broken == "env":
+        raise CliError("every episode ended in env_error; see the errors above", ENV)
+    if verdict.broken == "model":
+        raise CliError("every episode ended in model_error; see the errors above", MODEL)
+    if not verdict.passed:
+        raise CliError("gate failed: " + "; ".join(verdict.reasons), FAILED)
 
 
-def _config(opts: dict[str, Any]) -> BenchConfig:
-    """The flags as the engine's one config record."""
-    from pytest_mesocosm.engine.config import AgentOptions, BenchConfig
-
-    return BenchConfig(
-        agent=AgentOptions(
-            model=opts["model"],
-            temperature=opts["temperature"],
-            max_tokens=opts["max_tokens"],
-            system_prompt=opts["system_prompt"],
-            history=opts["history"],
-            api_base=opts["api_base"],
-            prompt_style=opts["prompt_style"],
-            cache=opts["cache"],
-        ),
-        seeds=opts["seeds"],
-        episodes=opts["episodes"],
-        repeats=opts["repeat"],
-        parallel=opts["parallel"],
-        python=opts["python"],
-        runs_dir=opts["runs_dir"],
-    )
-
-
-def _print_run(run: BenchRun, gate: GateResult) -> None:
+def _print_run(run: BenchRun) -> None:
     """Who played what, the metrics table with the gate's verdict, and where the files are."""
-    from pytest_mesocosm.engine.traces import RunFolder
+    from pytest_mesocosm import RunFolder
     from pytest_mesocosm.scoring.table import format_metrics_table
 
-    planned = len(run.config.episode_seeds()) * max(run.config.repeats, 1)
+    verdict = run.verdict
     click.echo(
         f"\nmodel {run.config.agent.model}  domain {run.manifest.domain_id}  "
-        f"episodes {len(run.results)}/{planned}" + ("  (interrupted)" if run.interrupted else "")
+        f"episodes {len(run.results)}/{verdict.planned}"
+        + ("  (interrupted)" if run.interrupted else "")
     )
-    click.echo(format_metrics_table(run.metrics, gate))
+    click.echo(format_metrics_table(run.metrics, verdict.gate))
+    if verdict.comparison:
+        click.echo(verdict.comparison)
     click.echo(f"traces:  {RunFolder(run.run_dir).traces_dir}\nresults: {run.results_path}")

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pytest_mesocosm.adapter.client import (
+from pytest_mesocosm.adapter import (
     AdapterClient,
     Observation,
     parse_flag,

@@ -1,17 +1,21 @@
 """The options of a bench run, in one record shared by the plugin, the CLI and the server.
 
 Every front end (``pytest --mesocosm``, ``mesocosm run local``, the server's worker)
-turns its flags into a :class:`BenchConfig`; the engine reads nothing else.
+collects its flags, ini lines or request fields into a flat mapping and hands it to
+:func:`build_config`, the one place that turns them into a :class:`BenchConfig`. The
+defaults live here and nowhere else; a front end shows them in its help from here.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
 DEFAULT_MODEL = "ollama/llama3.2"
 DEFAULT_RUNS_DIR = Path(".mesocosm") / "runs"
+DEFAULT_ADAPTER_URL = "http://127.0.0.1:8765"
 
 
 @dataclass
@@ -46,17 +50,28 @@ class EpisodeLimits:
 
 
 @dataclass
+class GateOptions:
+    """What the run is judged against, on top of the manifest's own ``mesocosm`` block."""
+
+    thresholds: list[str] = field(default_factory=list)  # added to the manifest's
+    allowed_errors: int | None = None  # None: the manifest's, else 0
+    baseline: Path | None = None  # an earlier results.json, run folder or report
+    max_drop: float | None = None  # fail when a metric is this much worse than the baseline
+
+
+@dataclass
 class BenchConfig:
     """One bench run: which episodes, how many at once, where the env is, where output goes."""
 
     agent: AgentOptions = field(default_factory=AgentOptions)
     limits: EpisodeLimits = field(default_factory=EpisodeLimits)
+    gate: GateOptions = field(default_factory=GateOptions)
     seeds: list[int] | None = None  # None: range(episodes)
     episodes: int = 5
     repeats: int = 1
-    parallel: int = 1
-    parallel_override: bool = False  # ignore the vow's lower parallel_episodes
+    parallel: int | None = None  # None: the vow's parallel_episodes, else 1
     env_url: str | None = None  # None: start the manifest's adapter
+    start_if_absent: bool = False  # env_url is a guess: start the adapter if nothing answers
     python: str | None = None  # interpreter for `python adapter.py` (default: ours)
     runs_dir: Path = DEFAULT_RUNS_DIR
     scenario_params: dict[str, Any] = field(default_factory=dict)
@@ -64,7 +79,47 @@ class BenchConfig:
     def episode_seeds(self) -> list[int]:
         return list(self.seeds) if self.seeds is not None else list(range(self.episodes))
 
+    @property
+    def planned(self) -> int:
+        """How many episodes the run plays: seeds times repeats."""
+        return len(self.episode_seeds()) * max(self.repeats, 1)
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["runs_dir"] = str(self.runs_dir)
+        baseline = data["gate"]["baseline"]
+        data["gate"]["baseline"] = None if baseline is None else str(baseline)
         return data
+
+
+_PARTS: dict[str, type] = {"agent": AgentOptions, "limits": EpisodeLimits, "gate": GateOptions}
+_OWNER = {f.name: part for part, cls in _PARTS.items() for f in fields(cls)}
+_TOP = {f.name for f in fields(BenchConfig)} - set(_PARTS)
+
+
+def build_config(collected: Mapping[str, Any]) -> BenchConfig:
+    """The one mapping from what a front end collected to a :class:`BenchConfig`.
+
+    ``collected`` is flat (``model``, ``max_tokens``, ``thresholds``, ``seeds``, ...); a
+    key that is absent or ``None`` keeps the default above. An unknown key is a bug in
+    the front end, so it raises ``TypeError`` naming it.
+    """
+    parts: dict[str, dict[str, Any]] = {name: {} for name in _PARTS}
+    top: dict[str, Any] = {}
+    for key, value in collected.items():
+        if key in _OWNER:
+            target = parts[_OWNER[key]]
+        elif key in _TOP:
+            target = top
+        else:
+            raise TypeError(f"build_config: unknown option {key!r}")
+        if value is not None:
+            target[key] = value
+    if "thresholds" in parts["gate"]:
+        parts["gate"]["thresholds"] = list(dict.fromkeys(parts["gate"]["thresholds"]))
+    if "runs_dir" in top:
+        top["runs_dir"] = Path(top["runs_dir"])
+    if "seeds" in top:
+        top["seeds"] = list(top["seeds"])
+    built = {name: cls(**parts[name]) for name, cls in _PARTS.items()}
+    return BenchConfig(**built, **top)

@@ -26,6 +26,8 @@ from pytest_mesocosm.errors import (
     AgentError,
 )
 
+INTERRUPTED = "interrupted"  # the trace's end status of an episode cut short (Ctrl-C)
+
 
 @dataclass
 class EpisodeSpec:
@@ -188,8 +190,12 @@ async def run_episode(
     result = episode.result
     episode._event("episode_start", episode_id=spec.episode_id, seed=spec.seed,
                    repeat=spec.repeat, model=getattr(agent, "name", None), domain=task.name)
+    ended = None  # how the trace says it ended, when it is not the result's status
     try:
         await asyncio.wait_for(episode.play(), timeout=spec.limits.max_wall_seconds)
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        ended = INTERRUPTED
+        raise
     except _EpisodeEnded as end:
         result.status, result.reason, result.error = end.status, end.reason, end.error
     except asyncio.TimeoutError:
@@ -203,7 +209,8 @@ async def run_episode(
         result.wall_seconds = time.monotonic() - episode.started
         await _close_quietly(client, spec.episode_id)
         episode._event(
-            "episode_end", status=result.status.value, reason=result.reason, error=result.error,
+            "episode_end", status=ended or result.status.value, reason=result.reason,
+            error=result.error,
             total_reward=result.total_reward, steps=result.steps,
             invalid_actions=result.invalid_actions, prompt_tokens=result.prompt_tokens,
             completion_tokens=result.completion_tokens, cost=result.cost,
@@ -216,6 +223,14 @@ async def run_episode(
 
 
 async def _close_quietly(client: AdapterClient, episode_id: str) -> None:
-    """``/close`` in ``finally``: a dead adapter must not mask the episode's own outcome."""
+    """``/close`` in ``finally``: a dead adapter must not mask the episode's own outcome.
+
+    A cancellation (Ctrl-C) arriving meanwhile waits for the close to finish, so no close
+    call is left running after the session's connection pool is gone.
+    """
+    closing = asyncio.ensure_future(client.close(episode_id))
     with contextlib.suppress(AdapterError, asyncio.CancelledError):
-        await asyncio.shield(client.close(episode_id))
+        try:
+            await asyncio.shield(closing)
+        except asyncio.CancelledError:
+            await closing

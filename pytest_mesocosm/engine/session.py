@@ -3,9 +3,9 @@
 :class:`BenchSession` holds what a run shares (the adapter process or URL, one pooled
 client, one agent, the run folder) so front ends that schedule episodes themselves
 (the pytest plugin runs them item by item) and :func:`run_bench` (everything at once)
-drive the same code. Results come back in seed order whatever order episodes finish in;
-on Ctrl-C the finished episodes' results and traces are kept and ``results.json`` is
-still written.
+drive the same code, and :func:`run_bench` ends with the same ``judge()`` as every
+front end. Results come back in seed order whatever order episodes finish in; on Ctrl-C
+the finished episodes' results and traces are kept and ``results.json`` is still written.
 """
 
 from __future__ import annotations
@@ -14,20 +14,23 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
-from pytest_mesocosm.adapter import AdapterClient, AdapterProcess
+from pytest_mesocosm.adapter import AdapterClient
+from pytest_mesocosm.adapter.connect import AdapterLease, adapter_for
 from pytest_mesocosm.agents import make_agent
 from pytest_mesocosm.agents.base import Agent, TaskInfo
 from pytest_mesocosm.engine.config import BenchConfig, EpisodeLimits
 from pytest_mesocosm.engine.episode import EpisodeSpec, run_episode
+from pytest_mesocosm.engine.loop import run_until_interrupted
 from pytest_mesocosm.engine.outcomes import EpisodeResult
 from pytest_mesocosm.engine.traces import RunFolder, TraceWriter
 from pytest_mesocosm.errors import AdapterUnreachable
 from pytest_mesocosm.manifest.models import Manifest
-from pytest_mesocosm.scoring.metrics import RunMetrics, score_run
+from pytest_mesocosm.scoring.judge import Verdict, judge
+from pytest_mesocosm.scoring.metrics import RunMetrics
 
 ResultCallback = Callable[[EpisodeResult, int, int], None]  # (result, done, total)
 
@@ -80,21 +83,28 @@ def effective_limits(manifest: Manifest, limits: EpisodeLimits) -> EpisodeLimits
     )
 
 
-def effective_parallel(manifest: Manifest, config: BenchConfig) -> int:
-    """``config.parallel``, lowered to the vow's ``parallel_episodes`` unless overridden."""
+def effective_parallel(manifest: Manifest, config: BenchConfig) -> tuple[int, str | None]:
+    """Episodes in flight at once, and a line to print when the choice overrides the vow.
+
+    An explicit ``config.parallel`` wins; the vow's ``parallel_episodes`` is the default.
+    """
+    vow = manifest.binding_vow.episode.parallel_episodes
+    if config.parallel is None:
+        return max(vow or 1, 1), None
     wanted = max(config.parallel, 1)
-    cap = manifest.binding_vow.episode.parallel_episodes
-    if cap is not None and not config.parallel_override:
-        return min(wanted, cap)
-    return wanted
+    if vow is not None and wanted > vow:
+        return wanted, (f"{manifest.name}: playing {wanted} episodes at once, more than the "
+                        f"binding vow's parallel_episodes={vow}")
+    return wanted, None
 
 
 class BenchSession:
     """The adapter, client, agent and run folder shared by the episodes of one manifest.
 
-    ``async with BenchSession(manifest, config) as session`` starts the manifest's adapter
-    (unless ``config.env_url`` answers), makes the agent and checks it once with
-    ``preflight()``; leaving the block closes everything, also on errors.
+    ``async with BenchSession(manifest, config) as session`` gets the adapter from
+    :func:`~pytest_mesocosm.adapter.connect.adapter_for`, makes the agent and checks it
+    once with ``preflight()``; leaving the block closes everything, also on errors. The
+    session alone bounds how many episodes play at once: :meth:`run_one` waits for a slot.
     """
 
     def __init__(
@@ -110,17 +120,21 @@ class BenchSession:
         self.run_folder = run_folder or RunFolder.create(config.runs_dir)
         self.task = task_info(manifest, config.agent.system_prompt)
         self.limits = effective_limits(manifest, config.limits)
-        self.parallel = effective_parallel(manifest, config)
+        self.parallel, self.parallel_note = effective_parallel(manifest, config)
         self._agent = agent
-        self._process: AdapterProcess | None = None
+        self._adapter: AbstractAsyncContextManager[AdapterLease] | None = None
         self._client: AdapterClient | None = None
-        self.url: str | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self.lease: AdapterLease | None = None
 
     async def __aenter__(self) -> BenchSession:
         try:
-            self.url = await self._adapter_url()
+            self._adapter = adapter_for(self.manifest, self.config,
+                                        log_path=self.run_folder.path / "adapter.log")
+            self.lease = await self._adapter.__aenter__()
             # one request in flight per episode: a smaller pool would queue episodes
-            self._client = AdapterClient(self.url, max_connections=self.parallel)
+            self._client = AdapterClient(self.lease.url, max_connections=self.parallel)
+            self._slots = asyncio.Semaphore(self.parallel)
             if self._agent is None:
                 self._agent = make_agent(self.config.agent, base_dir=self.manifest.root)
             await self._agent.preflight()
@@ -133,23 +147,13 @@ class BenchSession:
         await self.aclose()
 
     @property
+    def url(self) -> str | None:
+        return self.lease.url if self.lease else None
+
+    @property
     def agent(self) -> Agent:
         assert self._agent is not None, "use BenchSession inside `async with`"
         return self._agent
-
-    async def _adapter_url(self) -> str:
-        """Use ``config.env_url`` if it is given, else start the manifest's adapter."""
-        if self.config.env_url:
-            async with AdapterClient(self.config.env_url) as probe:
-                await probe.health()
-            return self.config.env_url
-        self._process = AdapterProcess(
-            self.manifest.adapter_path,
-            python=self.config.python,
-            log_path=self.run_folder.path / "adapter.log",
-        )
-        await asyncio.to_thread(self._process.start)
-        return self._process.url
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -158,26 +162,27 @@ class BenchSession:
         if self._agent is not None:
             with contextlib.suppress(Exception):
                 await self._agent.aclose()
-        if self._process is not None:
-            await asyncio.to_thread(self._process.stop)
-            self._process = None
+        if self._adapter is not None:
+            adapter, self._adapter, self.lease = self._adapter, None, None
+            await adapter.__aexit__(None, None, None)
 
     async def run_one(self, request: EpisodeRequest) -> EpisodeResult:
-        """Play one episode with its own trace file in the run folder."""
-        if self._client is None:
+        """Play one episode with its own trace file, once a slot is free."""
+        if self._client is None or self._slots is None:
             raise AdapterUnreachable("the bench session is closed; use it inside `async with`")
-        spec = EpisodeSpec(
-            episode_id=f"{self.manifest.domain_id}-{request.label}-{uuid.uuid4().hex[:8]}",
-            seed=request.seed,
-            repeat=request.repeat,
-            limits=self.limits,
-            scenario_params=self.config.scenario_params,
-        )
-        trace_path = self.run_folder.trace_path(request.label)
-        with TraceWriter(trace_path) as trace:
-            result = await run_episode(
-                spec, client=self._client, agent=self.agent, task=self.task, trace=trace
+        async with self._slots:
+            spec = EpisodeSpec(
+                episode_id=f"{self.manifest.domain_id}-{request.label}-{uuid.uuid4().hex[:8]}",
+                seed=request.seed,
+                repeat=request.repeat,
+                limits=self.limits,
+                scenario_params=self.config.scenario_params,
             )
+            trace_path = self.run_folder.trace_path(request.label)
+            with TraceWriter(trace_path) as trace:
+                result = await run_episode(
+                    spec, client=self._client, agent=self.agent, task=self.task, trace=trace
+                )
         result.trace_path = str(trace_path)
         return result
 
@@ -195,11 +200,9 @@ class BenchSession:
         """
         total = len(requests)
         done: dict[int, EpisodeResult] = {}
-        gate = asyncio.Semaphore(self.parallel)
 
         async def one(index: int, request: EpisodeRequest) -> None:
-            async with gate:
-                result = await self.run_one(request)
+            result = await self.run_one(request)
             done[index] = result
             if collected is not None:
                 collected.append(result)
@@ -212,41 +215,38 @@ class BenchSession:
         finally:
             for task in tasks:
                 task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         return [done[i] for i in range(total)]
-
-    def write_results(
-        self, results: list[EpisodeResult], metrics: RunMetrics | None, *, interrupted: bool
-    ) -> Path:
-        return self.run_folder.write_results(
-            self.config, results, metrics, extra=manifest_summary(self.manifest),
-            complete=not interrupted,
-        )
-
-
-def manifest_summary(manifest: Manifest) -> dict[str, Any]:
-    """The manifest facts a results file or an export needs to stand on its own."""
-    return {
-        "manifest": {
-            "name": manifest.name,
-            "domain_id": manifest.domain_id,
-            "binding_vow_version": manifest.binding_vow.version,
-            "path": str(manifest.source_path) if manifest.source_path else None,
-            "scoring": manifest.scoring.model_dump(by_alias=True),
-        }
-    }
 
 
 @dataclass
 class BenchRun:
-    """The outcome of :func:`run_bench`: results in seed order, metrics and where it all is."""
+    """The outcome of :func:`run_bench`: the judged run and the session's adapter line."""
 
-    manifest: Manifest
     config: BenchConfig
-    results: list[EpisodeResult]
-    metrics: RunMetrics
+    verdict: Verdict
     run_dir: Path
-    results_path: Path
-    interrupted: bool = False
+    adapter: str | None = None  # which adapter played, as one line
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.verdict.manifest
+
+    @property
+    def results(self) -> list[EpisodeResult]:
+        return self.verdict.results
+
+    @property
+    def metrics(self) -> RunMetrics:
+        return self.verdict.metrics
+
+    @property
+    def results_path(self) -> Path:
+        return self.verdict.results_path
+
+    @property
+    def interrupted(self) -> bool:
+        return self.verdict.interrupted
 
 
 async def arun_bench(
@@ -254,26 +254,31 @@ async def arun_bench(
     config: BenchConfig,
     *,
     on_result: ResultCallback | None = None,
+    on_start: Callable[[BenchSession], None] | None = None,
     agent: Agent | None = None,
-    collected: list[EpisodeResult] | None = None,
     run_folder: RunFolder | None = None,
 ) -> BenchRun:
-    """Async :func:`run_bench`; ``collected`` receives results as they finish."""
+    """Play every planned episode of ``manifest`` and :func:`judge` them.
+
+    Cancelled (Ctrl-C), it still judges the episodes that finished: ``results.json`` is
+    written with ``interrupted: true`` and the returned run says so.
+    """
     requests = plan_episodes(config)
-    finished = collected if collected is not None else []
+    finished: list[EpisodeResult] = []
     session = BenchSession(manifest, config, agent=agent, run_folder=run_folder)
     interrupted = False
+    adapter = None
     try:
         async with session:
-            results = await session.run(requests, on_result=on_result, collected=finished)
+            adapter = session.lease.describe(manifest) if session.lease else None
+            if on_start is not None:
+                on_start(session)
+            await session.run(requests, on_result=on_result, collected=finished)
     except (asyncio.CancelledError, KeyboardInterrupt):
         interrupted = True
-        results = _in_request_order(finished, requests)
-        session.write_results(results, score_run(manifest.scoring, results), interrupted=True)
-        raise
-    metrics = score_run(manifest.scoring, results)
-    path = session.write_results(results, metrics, interrupted=interrupted)
-    return BenchRun(manifest, config, results, metrics, session.run_folder.path, path)
+    verdict = judge(manifest, finished, config, folder=session.run_folder,
+                    interrupted=interrupted)
+    return BenchRun(config, verdict, session.run_folder.path, adapter)
 
 
 def run_bench(
@@ -281,31 +286,15 @@ def run_bench(
     config: BenchConfig,
     *,
     on_result: ResultCallback | None = None,
+    on_start: Callable[[BenchSession], None] | None = None,
     agent: Agent | None = None,
 ) -> BenchRun:
-    """Run every planned episode of ``manifest`` and score them.
+    """Run every planned episode of ``manifest``, judge them, write results.json.
 
-    Ctrl-C stops the run: the episodes that finished are kept, scored and written to
+    Ctrl-C stops the run: the episodes that finished are kept, judged and written to
     ``results.json`` (with ``interrupted: true``), and the returned run says so.
     """
-    finished: list[EpisodeResult] = []
     folder = RunFolder.create(config.runs_dir)
-    try:
-        return asyncio.run(arun_bench(
-            manifest, config, on_result=on_result, agent=agent, collected=finished,
-            run_folder=folder,
-        ))
-    except KeyboardInterrupt:
-        results = _in_request_order(finished, plan_episodes(config))
-        return BenchRun(
-            manifest, config, results, score_run(manifest.scoring, results),
-            folder.path, folder.path / "results.json", interrupted=True,
-        )
-
-
-def _in_request_order(
-    results: list[EpisodeResult], requests: Sequence[EpisodeRequest]
-) -> list[EpisodeResult]:
-    order = {(r.seed, r.repeat): i for i, r in enumerate(requests)}
-    return sorted(results, key=lambda r: order.get((r.seed, r.repeat), len(order)))
-
+    return run_until_interrupted(arun_bench(
+        manifest, config, on_result=on_result, on_start=on_start, agent=agent, run_folder=folder,
+    ))

@@ -201,7 +201,13 @@ class RunFolder:
     def create(cls, runs_dir: Path, run_id: str | None = None) -> RunFolder:
         """Make a new, empty run folder; a given ``run_id`` must not exist yet."""
         runs_dir = Path(runs_dir)
-        runs_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            runs_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TraceError(
+                f"cannot create the runs folder {runs_dir}: {exc.strerror or exc}; "
+                "name a folder you can write to (--out, --mesocosm-trace-dir)"
+            ) from exc
         for _ in range(100):
             rid = run_id or new_run_id()
             try:
@@ -212,6 +218,9 @@ class RunFolder:
                         f"run folder {runs_dir / rid} already exists; pick another run id"
                     ) from exc
                 continue
+            except OSError as exc:
+                raise TraceError(f"cannot create a run folder in {runs_dir}: "
+                                 f"{exc.strerror or exc}") from exc
             folder = cls(runs_dir / rid, rid)
             folder.traces_dir.mkdir()
             return folder

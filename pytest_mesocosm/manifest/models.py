@@ -33,13 +33,11 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from pytest_mesocosm.errors import ManifestError
+from pytest_mesocosm.manifest.messages import RULE_ERROR, Issue, issues_from
 from pytest_mesocosm.manifest.rules import (
-    RULE_ERROR,
     RULES_VERSION,
     VERSION_PATTERN,
-    Issue,
     Violation,
-    issues_from,
     manifest_violations,
     register_violations,
 )
@@ -162,7 +160,7 @@ class Reward(_Open):
     range: RewardRange | None = None
 
 
-class EpisodeSpec(_Open):
+class EpisodeVow(_Open):
     """Limits and guarantees of one episode."""
 
     max_steps: int | None = Field(default=None, ge=1)
@@ -181,7 +179,7 @@ class BindingVow(_Open):
     observation_space: ObservationSpace = Field(default_factory=ObservationSpace)
     action_space: ActionSpace
     reward: Reward
-    episode: EpisodeSpec = Field(default_factory=EpisodeSpec)
+    episode: EpisodeVow = Field(default_factory=EpisodeVow)
     techniques: list[str] | None = None
     metadata: dict[str, Any] | None = None
 

@@ -1,4 +1,4 @@
-"""The policy rules of a manifest and the words used to report any problem with it.
+"""The policy rules of a manifest: what a type cannot express, one small function per rule.
 
 Types and ranges are checked by the pydantic models in :mod:`pytest_mesocosm.manifest.models`;
 the rules here are the ones a type cannot express (a discrete action space needs
@@ -8,30 +8,26 @@ of the manifest are broken and the user sees every problem at once. One small fu
 rule; each finding says where (a JSON path), what (with the offending value) and how to fix it.
 
 This module does not import the models (they call it); threshold strings are read by
-:mod:`pytest_mesocosm.scoring.gate`, their one parser.
+:mod:`pytest_mesocosm.scoring.gate`, their one parser; pydantic's own errors are worded
+by :mod:`pytest_mesocosm.manifest.messages`.
 """
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, NamedTuple
 
 import jsonschema  # type: ignore[import-untyped]
 from jsonschema.validators import validator_for  # type: ignore[import-untyped]
-from pydantic import ValidationError
 
+from pytest_mesocosm.manifest.messages import dotted, number, show
 from pytest_mesocosm.scoring.gate import ThresholdError, parse_threshold
 
 RULES_VERSION = "1"
 """Version of the rule set; bump it whenever a rule is added or changes meaning."""
-
-RULE_ERROR = "mesocosm_rule"
-"""The pydantic error type the models use for a broken policy rule."""
 
 VERSION_PATTERN = r"^\d+\.\d+\.\d+$"
 
@@ -44,46 +40,6 @@ class Violation(NamedTuple):
     loc: Loc
     message: str
     fix: str
-
-
-@dataclass(frozen=True)
-class Issue:
-    """A problem as shown to the user: ``path: message``, plus a suggested fix."""
-
-    path: str
-    message: str
-    fix: str
-
-    @property
-    def text(self) -> str:
-        return f"{self.path}: {self.message}"
-
-
-def dotted(loc: Sequence[str | int]) -> str:
-    """``("scoring", "metrics", 0, "name")`` -> ``scoring.metrics[0].name``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(root)"
-
-
-def show(value: Any, limit: int = 80) -> str:
-    """A value as JSON, cut short so one issue stays one line."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=str)
-    except ValueError:  # circular structures
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _number(value: Any) -> float | None:
-    """``value`` if it is a real JSON number (not a bool), else None: rules skip the rest."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return None
 
 
 def _obj(raw: Any, key: str) -> Mapping[str, Any]:
@@ -129,7 +85,7 @@ def check_continuous(space: Mapping[str, Any], loc: Loc) -> Iterator[Violation]:
         )
     if not isinstance(bounds, Mapping):
         return
-    low, high = _number(bounds.get("low")), _number(bounds.get("high"))
+    low, high = number(bounds.get("low")), number(bounds.get("high"))
     if low is not None and high is not None and low >= high:
         yield Violation(
             where,
@@ -161,7 +117,7 @@ def check_reward_range(reward: Mapping[str, Any], loc: Loc) -> Iterator[Violatio
     span = reward.get("range")
     if not isinstance(span, Mapping):
         return
-    low, high = _number(span.get("low")), _number(span.get("high"))
+    low, high = number(span.get("low")), number(span.get("high"))
     if low is not None and high is not None and low > high:
         where = (*loc, "range")
         yield Violation(
@@ -262,7 +218,7 @@ def check_thresholds(raw: Mapping[str, Any]) -> Iterator[Violation]:
 # ---------------------------------------------------------------- where things are
 
 
-def check_adapter(raw: Mapping[str, Any], root: Path | None) -> Iterator[Violation]:
+def check_adapter_path(raw: Mapping[str, Any], root: Path | None) -> Iterator[Violation]:
     """The adapter is a relative path that stays in the manifest's folder (and, if the
     folder is known, exists there): the platform starts it from a clone of the repo."""
     adapter = raw.get("adapter") if isinstance(raw, Mapping) else None
@@ -310,7 +266,7 @@ def manifest_violations(raw: Any, root: Path | None = None) -> list[Violation]:
     if not isinstance(raw, Mapping):
         return []
     return [
-        *check_adapter(raw, root),
+        *check_adapter_path(raw, root),
         *check_binding_vow(raw),
         *check_scoring(raw),
         *check_thresholds(raw),
@@ -324,112 +280,3 @@ def register_violations(raw: Any) -> list[Violation]:
 
 
 # ---------------------------------------------------------------- pydantic errors in words
-
-_EXPECTED = {
-    "string_type": "a string",
-    "int_type": "an integer",
-    "int_parsing": "an integer",
-    "int_from_float": "a whole number",
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "finite_number": "a finite number",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "list_type": "a list",
-    "dict_type": "an object",
-    "model_type": "an object",
-    "model_attributes_type": "an object",
-}
-
-# What to put in a field, keyed by its JSON path with list indexes written as "[]".
-_HINTS = {
-    "adapter": 'the adapter script\'s path relative to the manifest, e.g. "adapter.py"',
-    "name": 'a display name, e.g. "Wordle"',
-    "id": 'a domain id, e.g. "wordle"',
-    "owner_id": "the id of the user who owns the domain",
-    "endpoint": 'the adapter\'s base URL, e.g. "https://env.example.org"',
-    "binding_vow": "an object with version, action_space, reward and episode",
-    "binding_vow.version": 'a version like "1.0.0"',
-    "binding_vow.action_space": 'an object like {"type": "text"}',
-    "binding_vow.reward": 'an object like {"type": "binary", "range": {"low": 0.0, "high": 1.0}}',
-    "binding_vow.episode.max_steps": "a positive integer: the most steps an episode may take",
-    "binding_vow.episode.max_wall_seconds": "a positive number: the seconds an episode may last",
-    "binding_vow.episode.parallel_episodes": "a positive integer: episodes that may run at once",
-    "scoring": "an object with primary_metric and metrics",
-    "scoring.primary_metric": "the name of one of scoring.metrics",
-    "scoring.metrics": (
-        'a non-empty list of metrics, e.g. [{"name": "win_rate", "type": "terminal_field", '
-        '"field": "won", "aggregation": "pass_rate"}]'
-    ),
-    "scoring.metrics[].name": 'a unique metric name, e.g. "win_rate"',
-    "scoring.metrics[].field": 'the key of the last step\'s info, e.g. "won"',
-    "mesocosm.allowed_errors": "the number of errored episodes the gate tolerates (0 or more)",
-}
-
-_PATTERN_MESSAGES = {
-    "binding_vow.version": 'must be a version like "1.0.0" (major.minor.patch)',
-}
-
-
-def _hint_key(loc: Sequence[str | int]) -> str:
-    """The JSON path with indexes blanked, to look up hints: ``scoring.metrics[].name``."""
-    out = ""
-    for part in loc:
-        out += "[]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def describe(error: Mapping[str, Any]) -> Issue:
-    """One pydantic error as an :class:`Issue` with a plain message and a fix."""
-    loc = tuple(error.get("loc", ()))
-    path, key = dotted(loc), _hint_key(loc)
-    kind = str(error.get("type", ""))
-    ctx = error.get("ctx") or {}
-    value = error.get("input")
-    got = f", got {show(value)}"
-    hint = _HINTS.get(key)
-    set_to = f"set {path} to {hint}" if hint else None
-
-    if kind == RULE_ERROR:
-        return Issue(path, str(ctx.get("message", error.get("msg", ""))), str(ctx.get("fix", "")))
-    if kind == "missing":
-        return Issue(path, "field required", f"add {path}: {hint}" if hint else f"add {path}")
-    if kind in _EXPECTED:
-        expected = _EXPECTED[kind]
-        if not loc:
-            return Issue(path, f"must be a JSON object{got}", "write the manifest as a JSON object")
-        return Issue(path, f"must be {expected}{got}", set_to or f"set {path} to {expected}")
-    if kind == "literal_error":
-        expected = str(ctx.get("expected", "")).replace("'", '"')
-        return Issue(path, f"must be one of {expected}{got}", f"set {path} to one of {expected}")
-    bounds = {
-        "greater_than_equal": (">=", "ge"),
-        "greater_than": (">", "gt"),
-        "less_than_equal": ("<=", "le"),
-        "less_than": ("<", "lt"),
-    }
-    if kind in bounds:
-        op, name = bounds[kind]
-        limit = ctx.get(name)
-        limit = f"{limit:g}" if _number(limit) is not None else limit
-        fix = set_to or f"set {path} to a value {op} {limit}"
-        return Issue(path, f"must be {op} {limit}{got}", fix)
-    if kind == "too_short":
-        least = ctx.get("min_length", 1)
-        return Issue(
-            path,
-            "must not be empty" if least == 1 else f"must have at least {least} items",
-            set_to or f"add at least {least} item(s) to {path}",
-        )
-    if kind == "string_too_short":
-        return Issue(path, "must not be empty", set_to or f"set {path} to a non-empty string")
-    if kind == "string_pattern_mismatch":
-        message = _PATTERN_MESSAGES.get(key, f"must match {ctx.get('pattern')}")
-        return Issue(path, f"{message}{got}", set_to or f"set {path} so that it {message[5:]}")
-    text = str(error.get("msg", "is invalid"))
-    return Issue(path, f"{text[:1].lower()}{text[1:]}{got}", set_to or f"fix {path}")
-
-
-def issues_from(exc: ValidationError) -> list[Issue]:
-    """Every problem of a failed validation, in the order pydantic found them."""
-    return [describe(error) for error in exc.errors(include_url=False)]

@@ -3,14 +3,17 @@
 This module is the ``pytest11`` entry point, so it is imported by every pytest session
 on a machine where the package is installed. It only declares the options; nothing is
 collected, started or imported (no LiteLLM, aiohttp, FastAPI) unless ``--mesocosm`` is
-given, and then one plugin object, :class:`~pytest_mesocosm.plugin.state.MesocosmPlugin`,
-holds the run. The work is the engine's; the modules here only adapt it to pytest:
+given. Then, as pytest-xdist does it, two plugin objects split the run: the episode
+plugin (:class:`~pytest_mesocosm.plugin.episodes.EpisodePlugin`) in every process, and the
+reporting plugin (:class:`~pytest_mesocosm.plugin.controller.ReportingPlugin`) only in the
+process the user reads (alone, or the xdist controller). The work is the engine's; the
+modules here only adapt it to pytest:
 
 ``options``    flags, ini twins, validation           ``items``     manifest file, episode and
-``state``      the plugin object and its hooks                      contract items
-``runner``     one event loop, sessions, look-ahead   ``report``    gate, baseline, reports
-``lookahead``  which items this process runs next     ``failures``  last turns of a failed episode
-``scheduling`` xdist: keep P items queued per worker
+``episodes``   the episode plugin, every process                    contract items
+``controller`` the reporting plugin, controller only  ``report``    judge, reports, summary
+``runner``     one event loop, sessions, look-ahead   ``failures``  last turns of a failed episode
+``lookahead``  which items this process runs next     ``scheduling`` xdist: P items per worker
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ import pytest
 from pytest_mesocosm.plugin.options import add_options, read_settings
 
 if TYPE_CHECKING:
-    from pytest_mesocosm.plugin.state import MesocosmPlugin
+    from pytest_mesocosm.plugin.episodes import EpisodePlugin
 
 PLUGIN_NAME = "mesocosm-run"
-STATE: pytest.StashKey[MesocosmPlugin] = pytest.StashKey()
+REPORTER_NAME = "mesocosm-report"
+STATE: pytest.StashKey[EpisodePlugin] = pytest.StashKey()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,8 +40,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("mesocosm"):
         return
     settings = read_settings(config)
-    from pytest_mesocosm.plugin.state import MesocosmPlugin
+    from pytest_mesocosm.plugin.episodes import EpisodePlugin
 
-    plugin = MesocosmPlugin(config, settings)
+    plugin = EpisodePlugin(config, settings)
     config.stash[STATE] = plugin
     config.pluginmanager.register(plugin, PLUGIN_NAME)
+    if not hasattr(config, "workerinput"):  # alone, or the xdist controller
+        from pytest_mesocosm.plugin.controller import ReportingPlugin
+
+        reporter = ReportingPlugin(config, settings, run_id=plugin.run_id)
+        config.pluginmanager.register(reporter, REPORTER_NAME)

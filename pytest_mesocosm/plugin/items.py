@@ -25,7 +25,7 @@ from pytest_mesocosm.plugin.failures import describe_failure
 from pytest_mesocosm.scoring.gate import ThresholdError, parse_thresholds
 
 if TYPE_CHECKING:
-    from pytest_mesocosm.plugin.state import MesocosmPlugin
+    from pytest_mesocosm.plugin.episodes import EpisodePlugin
 
 CONTRACT_CHECKS = tuple(rule.__name__.removeprefix("check_") for rule in RULES)
 
@@ -42,7 +42,7 @@ class EpisodeFailed(Exception):
         self.result = result
 
 
-def _plugin(node: pytest.Item | pytest.Collector) -> MesocosmPlugin:
+def _plugin(node: pytest.Item | pytest.Collector) -> EpisodePlugin:
     return node.config.stash[STATE]
 
 
@@ -72,12 +72,12 @@ class ManifestFile(pytest.File):
                 self, name=f"{name}[{request.label}]", manifest=manifest, episode=request
             )
 
-    def _check_thresholds(self, plugin: MesocosmPlugin, manifest: Manifest) -> None:
+    def _check_thresholds(self, plugin: EpisodePlugin, manifest: Manifest) -> None:
         """A flag naming no metric of this manifest is caught now, not after the run
         (``load_manifest`` already checks the manifest's own thresholds)."""
         names = [metric.name for metric in manifest.scoring.metrics]
         try:
-            parse_thresholds(plugin.settings.thresholds, names)
+            parse_thresholds(plugin.bench_config.gate.thresholds, names)
         except ThresholdError as exc:
             raise self.CollectError(f"--mesocosm-threshold for {self.path}: {exc}") from None
 

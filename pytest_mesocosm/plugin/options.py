@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_mesocosm.engine.config import DEFAULT_MODEL, DEFAULT_RUNS_DIR, AgentOptions, BenchConfig
+from pytest_mesocosm.engine.config import DEFAULT_MODEL, DEFAULT_RUNS_DIR, BenchConfig, build_config
 
 Convert = Callable[[str], Any]
+_DEFAULT = BenchConfig()  # the defaults, shown in the help; build_config applies them
 
 
 def _whole(where: str, minimum: int) -> Convert:
@@ -131,7 +132,6 @@ class Option:
     name: str  # the flag without "--mesocosm-"; the ini key is "mesocosm_" + name with "_"
     help: str
     make: Callable[[str], Convert] | None = None
-    default: Any = None
     many: bool = False  # repeatable flag / one ini value per line
     switch: bool = False  # a flag without a value / a bool ini
     bare: Any = None  # the value of the flag given without one (its value is then optional)
@@ -151,37 +151,39 @@ class Option:
 
 OPTIONS: tuple[Option, ...] = (
     Option("model", f"model that plays: a LiteLLM id (default {DEFAULT_MODEL}), "
-           "'script:file.py:function' or 'replay:trace.jsonl'", _text, DEFAULT_MODEL),
-    Option("episodes", "episodes per manifest, seeds 0..N-1 (default 5)",
-           lambda w: _whole(w, 1), 5),
+           "'script:file.py:function' or 'replay:trace.jsonl'", _text),
+    Option("episodes", f"episodes per manifest, seeds 0..N-1 (default {_DEFAULT.episodes})",
+           lambda w: _whole(w, 1)),
     Option("seeds", "explicit seeds, e.g. '0,1,2' or '0-9' (overrides --mesocosm-episodes)",
            _seeds),
     Option("repeats", "times each seed is played (default 1); >1 gives pass@k",
-           lambda w: _whole(w, 1), 1),
-    Option("temperature", "sampling temperature (default 0)", _number, 0.0),
-    Option("max-tokens", "most tokens per model reply (default 512)", lambda w: _whole(w, 1), 512),
+           lambda w: _whole(w, 1)),
+    Option("temperature", f"sampling temperature (default {_DEFAULT.agent.temperature:g})",
+           _number),
+    Option("max-tokens", f"most tokens per model reply (default {_DEFAULT.agent.max_tokens})",
+           lambda w: _whole(w, 1)),
     Option("system-prompt", "extra system prompt for the model", _text),
     Option("prompt-style", "how the model is asked: 'hosted' (default; the hosted platform's "
            "stateless prompt and parser, comparable numbers) or 'chat' (the episode as one chat)",
-           _choice("hosted", "chat"), "hosted"),
+           _choice("hosted", "chat")),
     Option("cache", "recorded model calls in cassettes/ beside each manifest: 'off' (default), "
            "'use' (read, record what is missing), 'replay' (read only, a miss fails: CI "
            "without a model key), 'refresh' (call and overwrite)",
-           _choice("off", "use", "replay", "refresh"), "off"),
+           _choice("off", "use", "replay", "refresh")),
     Option("history", "earlier turns sent to the model with --mesocosm-prompt-style chat "
            "(default: the whole episode)", lambda w: _whole(w, 0)),
     Option("api-base", "model server URL, e.g. http://localhost:11434 for Ollama", _url),
     Option("env-url", "use the adapter already running at this URL instead of starting one",
            _url),
     Option("python", "interpreter that runs adapter.py (default: the one running pytest)", _text),
-    Option("parallel", "episodes of a manifest played at once in each process (default 1)",
-           lambda w: _whole(w, 1), 1),
+    Option("parallel", "episodes of a manifest played at once in each process (default: the "
+           "binding vow's parallel_episodes, else 1)", lambda w: _whole(w, 1)),
     Option("threshold", "pass threshold such as 'win_rate>=0.6' or 'win_rate.lower>=0.5' "
            "(repeatable; added to the manifest's mesocosm.thresholds)", _threshold, many=True),
     Option("allowed-errors", "episodes ending in env_error/model_error the gate tolerates "
            "(default: the manifest's mesocosm.allowed_errors, else 0)", lambda w: _whole(w, 0)),
-    Option("trace-dir", f"folder for run folders with traces (default {DEFAULT_RUNS_DIR})", _text,
-           str(DEFAULT_RUNS_DIR)),
+    Option("trace-dir", f"folder for run folders with traces (default {DEFAULT_RUNS_DIR})",
+           _text),
     Option("report", "write the run's results (results.json shape, usable as a baseline) here",
            _text),
     Option("html", "write one self-contained HTML report with a replay viewer for the whole "
@@ -229,7 +231,7 @@ def add_options(parser: pytest.Parser) -> None:
 
 
 def resolve(config: pytest.Config, option: Option) -> Any:
-    """The flag's value, else the ini twin's (checked here), else the default."""
+    """The flag's value, else the ini twin's (checked here), else None (the default)."""
     given = config.getoption(option.dest)
     if given is not None:
         return given
@@ -240,7 +242,7 @@ def resolve(config: pytest.Config, option: Option) -> Any:
     convert = option.make(f"ini option {option.ini_key}")
     if option.many:
         return [convert(line) for line in raw if line.strip()]
-    return convert(raw) if str(raw).strip() else option.default
+    return convert(raw) if str(raw).strip() else None
 
 
 def _path(config: pytest.Config, option: Option, value: str | None) -> Path | None:
@@ -256,43 +258,38 @@ def _path(config: pytest.Config, option: Option, value: str | None) -> Path | No
     return config.inipath.parent / path
 
 
+def _check_writable(folder: Path) -> None:
+    """Stop now, in one line, when the run folders could not be made (nothing is made yet:
+    a ``--co`` run leaves no trace)."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise pytest.UsageError(
+            f"--mesocosm-trace-dir: cannot create {folder}: {existing} is not a folder you "
+            "can write to; name another"
+        )
+
+
 @dataclass
 class Settings:
-    """Every option resolved; what the run state reads instead of ``config.getoption``."""
+    """Every option resolved: the engine's config, and what only the plugin uses."""
 
-    values: dict[str, Any]
-    thresholds: list[str] = field(default_factory=list)
-    allowed_errors: int | None = None
-    runs_dir: Path = DEFAULT_RUNS_DIR
+    config: BenchConfig
     report: Path | None = None
     html: Path | None = None
-    baseline: Path | None = None
-    max_drop: float | None = None
     conformance: bool = False
     platform: str | None = None  # "" = resolve the URL as the CLI does
     domain: str | None = None
 
-    def bench_config(self) -> BenchConfig:
-        """The engine's record of these options: what every front end hands the engine."""
-        v = self.values
-        return BenchConfig(
-            agent=AgentOptions(
-                model=v["model"], temperature=v["temperature"], max_tokens=v["max_tokens"],
-                system_prompt=v["system_prompt"], history=v["history"], api_base=v["api_base"],
-                prompt_style=v["prompt_style"], cache=v["cache"],
-            ),
-            seeds=v["seeds"], episodes=v["episodes"], repeats=v["repeats"],
-            parallel=v["parallel"], env_url=v["env_url"], python=v["python"],
-            runs_dir=self.runs_dir,
-        )
+
+_PLUGIN_ONLY = ("trace_dir", "report", "html", "conformance", "threshold", "platform", "domain")
 
 
 def read_settings(config: pytest.Config) -> Settings:
     """Resolve every option once, at configure time, so bad values stop the run early."""
     by_name = {o.name: o for o in OPTIONS}
     values = {o.dest.removeprefix("mesocosm_"): resolve(config, o) for o in OPTIONS}
-    runs_dir = _path(config, by_name["trace-dir"], values["trace_dir"])
-    assert runs_dir is not None
     python = values["python"]
     if python is not None and os.sep in python:  # a path, not a command looked up on PATH
         values["python"] = str(_path(config, by_name["python"], python))
@@ -306,15 +303,15 @@ def read_settings(config: pytest.Config) -> Settings:
         raise pytest.UsageError(
             "--mesocosm-max-drop needs --mesocosm-baseline: the drop is measured against it"
         )
+    runs_dir = (_path(config, by_name["trace-dir"], values["trace_dir"])
+                or config.invocation_params.dir / DEFAULT_RUNS_DIR)
+    _check_writable(runs_dir)
+    engine = {k: v for k, v in values.items() if k not in _PLUGIN_ONLY}
+    engine.update(baseline=baseline, thresholds=values["threshold"], runs_dir=runs_dir)
     return Settings(
-        values=values,
-        thresholds=list(values["threshold"]),
-        allowed_errors=values["allowed_errors"],
-        runs_dir=runs_dir,
+        config=build_config(engine),
         report=_path(config, by_name["report"], values["report"]),
         html=_path(config, by_name["html"], values["html"]),
-        baseline=baseline,
-        max_drop=values["max_drop"],
         conformance=bool(values["conformance"]),
         platform=values["platform"],
         domain=values["domain"],

@@ -1,9 +1,10 @@
-"""The controller's side: gather every episode once, score, gate, compare, write reports.
+"""The controller's side: gather every episode once, judge each manifest, write reports.
 
 Results arrive on test reports (from this process or from xdist workers), keyed by
-node id so a result is never counted twice. At the end each manifest gets its metrics,
-the gate verdict, an optional baseline comparison, ``results.json`` in its run folder,
-the ``--mesocosm-report`` copy and the ``$GITHUB_STEP_SUMMARY`` section.
+node id so a result is never counted twice. At the end each manifest is judged by the
+engine's :func:`~pytest_mesocosm.scoring.judge.judge` (the same results.json as
+``mesocosm run local``); this module adds what only the plugin does: the
+``--mesocosm-report`` copy, the ``$GITHUB_STEP_SUMMARY`` section and the summary lines.
 """
 
 from __future__ import annotations
@@ -14,27 +15,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_mesocosm.engine.config import BenchConfig
 from pytest_mesocosm.engine.outcomes import EpisodeResult
-from pytest_mesocosm.engine.session import manifest_summary
-from pytest_mesocosm.engine.traces import RunFolder, load_results, read_results
+from pytest_mesocosm.engine.session import effective_parallel
+from pytest_mesocosm.engine.traces import RunFolder
 from pytest_mesocosm.errors import MesocosmError
 from pytest_mesocosm.manifest.models import Manifest, load_manifest
-from pytest_mesocosm.plugin.options import Settings
-from pytest_mesocosm.scoring.baseline import compare_to_baseline, format_comparison
-from pytest_mesocosm.scoring.gate import GateResult, ThresholdError, evaluate_gate, parse_thresholds
-from pytest_mesocosm.scoring.metrics import RunMetrics, score_run
+from pytest_mesocosm.scoring.judge import Verdict, judge, per_manifest
 from pytest_mesocosm.scoring.table import format_markdown, format_metrics_table
 
 
 def payload(
-    manifest: Manifest, result: EpisodeResult, *, results_dir: Path, run_dir: Path, planned: int
+    manifest: Manifest, result: EpisodeResult, *, results_dir: Path, run_dir: Path
 ) -> dict[str, Any]:
     """What one episode item sends to the controller: plain data, JSON- and execnet-safe."""
     return {
         "manifest": str(manifest.source_path),
         "results_dir": str(results_dir),
         "run_dir": str(run_dir),
-        "planned": planned,
         "result": result.to_dict(),
     }
 
@@ -44,33 +42,18 @@ class _Gathered:
     """Everything received for one manifest."""
 
     results_dir: Path
-    planned: int
     run_dirs: set[Path] = field(default_factory=set)
     results: dict[str, EpisodeResult] = field(default_factory=dict)
 
 
 @dataclass
-class Verdict:
-    """One manifest judged: metrics, gate, baseline lines and where it was all written."""
+class Judged:
+    """A verdict and what the plugin adds to it: the traces' folders, the report copy."""
 
-    manifest: Manifest
-    metrics: RunMetrics
-    gate: GateResult
-    results_path: Path
+    verdict: Verdict
     run_dirs: list[Path]
-    planned: int
     report_path: Path | None = None
-    baseline_path: Path | None = None
-    comparison: str | None = None
-    regressions: list[str] = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        return self.gate.passed and not self.regressions
-
-    @property
-    def reasons(self) -> list[str]:
-        return [*self.gate.reasons, *self.regressions]
+    parallel_note: str | None = None
 
 
 class Aggregator:
@@ -80,9 +63,8 @@ class Aggregator:
         self._by_manifest: dict[str, _Gathered] = {}
 
     def add(self, nodeid: str, data: dict[str, Any]) -> None:
-        gathered = self._by_manifest.setdefault(
-            data["manifest"], _Gathered(Path(data["results_dir"]), int(data["planned"]))
-        )
+        gathered = self._by_manifest.setdefault(data["manifest"],
+                                                _Gathered(Path(data["results_dir"])))
         gathered.run_dirs.add(Path(data["run_dir"]))
         gathered.results[nodeid] = EpisodeResult.from_dict(data["result"])
 
@@ -90,104 +72,39 @@ class Aggregator:
         return bool(self._by_manifest)
 
     def finish(
-        self, settings: Settings, config: dict[str, Any], *, interrupted: bool
-    ) -> tuple[list[Verdict], list[str]]:
+        self, config: BenchConfig, report: Path | None, *, interrupted: bool
+    ) -> tuple[list[Judged], list[str]]:
         """Judge every manifest; also return lines for what could not be judged."""
-        verdicts: list[Verdict] = []
+        judged: list[Judged] = []
         problems: list[str] = []
         several = len(self._by_manifest) > 1
         for path, gathered in sorted(self._by_manifest.items()):
             try:
-                verdicts.append(_judge(Path(path), gathered, settings, config,
-                                       interrupted=interrupted, several=several))
+                manifest = load_manifest(Path(path))
+                verdict = judge(manifest, gathered.results.values(), config,
+                                folder=RunFolder(gathered.results_dir), interrupted=interrupted)
+                done = Judged(verdict, sorted(gathered.run_dirs),
+                              parallel_note=effective_parallel(manifest, config)[1])
+                if report is not None:
+                    done.report_path = _copy_report(verdict, report, several=several)
+                summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+                if summary_file:
+                    _append_step_summary(Path(summary_file), verdict)
             except MesocosmError as exc:
-                problems.append(f"{path}: {exc}")
-        return verdicts, problems
+                problems.append(f"{path}: cannot gate: {exc}")
+                continue
+            judged.append(done)
+        return judged, problems
 
 
-def _thresholds(manifest: Manifest, settings: Settings) -> list[str]:
-    own = list(manifest.mesocosm.thresholds) if manifest.mesocosm else []
-    return list(dict.fromkeys([*own, *settings.thresholds]))
-
-
-def _allowed_errors(manifest: Manifest, settings: Settings) -> int:
-    if settings.allowed_errors is not None:
-        return settings.allowed_errors
-    return manifest.mesocosm.allowed_errors if manifest.mesocosm else 0
-
-
-def _per_manifest(path: Path, manifest: Manifest) -> Path:
-    return path.with_name(f"{path.stem}-{manifest.domain_id}{path.suffix}")
-
-
-def _judge(
-    path: Path, gathered: _Gathered, settings: Settings, config: dict[str, Any],
-    *, interrupted: bool, several: bool,
-) -> Verdict:
-    manifest = load_manifest(path)
-    results = sorted(gathered.results.values(), key=lambda r: (r.seed is None, r.seed or 0,
-                                                              r.repeat))
-    metrics = score_run(manifest.scoring, results)
-    names = [metric.name for metric in manifest.scoring.metrics]
+def _copy_report(verdict: Verdict, report: Path, *, several: bool) -> Path:
+    target = per_manifest(report, verdict.manifest) if several else report
     try:
-        thresholds = parse_thresholds(_thresholds(manifest, settings), names)
-    except ThresholdError as exc:
-        raise MesocosmError(f"cannot gate: {exc}") from None
-    gate = evaluate_gate(metrics, thresholds, allowed_errors=_allowed_errors(manifest, settings))
-    verdict = Verdict(manifest, metrics, gate, gathered.results_dir / "results.json",
-                      sorted(gathered.run_dirs), gathered.planned)
-    if settings.baseline is not None:
-        _compare(verdict, results, settings)
-    complete = len(results) >= gathered.planned and not interrupted
-    folder = RunFolder(gathered.results_dir)
-    gathered.results_dir.mkdir(parents=True, exist_ok=True)
-    extra = manifest_summary(manifest) | {
-        "interrupted": interrupted, "gate": gate.to_dict(),
-        "baseline_regressions": verdict.regressions,
-    }
-    verdict.results_path = folder.write_results(config, results, metrics, extra,
-                                                complete=complete)
-    if settings.report is not None:
-        target = _per_manifest(settings.report, manifest) if several else settings.report
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(verdict.results_path, target)
-        verdict.report_path = target
-    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary_file:
-        _append_step_summary(Path(summary_file), verdict)
-    return verdict
-
-
-def _load_baseline(
-    path: Path, manifest: Manifest
-) -> tuple[Path, list[EpisodeResult], RunMetrics | None]:
-    """The baseline run of this manifest: the file itself, or its per-manifest twin
-    (``report-<domain>.json``, as ``--mesocosm-report`` writes them for several manifests)."""
-    for candidate in (path, _per_manifest(path, manifest)):
-        if candidate.exists():
-            domain = (read_results(candidate).get("manifest") or {}).get("domain_id")
-            if domain in (None, manifest.domain_id):
-                _, results, metrics = load_results(candidate)
-                return candidate, results, metrics
-    raise MesocosmError(f"no results for {manifest.domain_id} in {path}")
-
-
-def _compare(verdict: Verdict, results: list[EpisodeResult], settings: Settings) -> None:
-    assert settings.baseline is not None
-    try:
-        found, before, metrics_before = _load_baseline(settings.baseline, verdict.manifest)
-    except MesocosmError as exc:  # missing or unreadable: said in the summary, verdict kept
-        verdict.comparison = f"baseline: {exc}"
-        if settings.max_drop is not None:
-            verdict.regressions.append(verdict.comparison)
-        return
-    comparison = compare_to_baseline(results, before, verdict.manifest.scoring,
-                                     metrics_now=verdict.metrics, metrics_before=metrics_before)
-    verdict.comparison = format_comparison(comparison)
-    verdict.baseline_path = found
-    if settings.max_drop is not None:
-        verdict.regressions += [f"baseline: {line}" for line in
-                                comparison.regressed(settings.max_drop)]
+    except OSError as exc:
+        raise MesocosmError(f"cannot write --mesocosm-report {target}: {exc.strerror}") from exc
+    return target
 
 
 def _append_step_summary(path: Path, verdict: Verdict) -> None:
@@ -204,21 +121,24 @@ def _append_step_summary(path: Path, verdict: Verdict) -> None:
         raise MesocosmError(f"cannot append to GITHUB_STEP_SUMMARY={path}: {exc.strerror}") from exc
 
 
-def summary_lines(verdict: Verdict, here: Path) -> list[str]:
+def summary_lines(judged: Judged, here: Path) -> list[str]:
     """The terminal summary of one manifest: table, baseline, where files are, verdict."""
+    verdict = judged.verdict
     manifest = verdict.manifest
-    lines = [f"{manifest.name} ({_rel(manifest.source_path, here)})",
-             format_metrics_table(verdict.metrics, verdict.gate)]
+    lines = [f"{manifest.name} ({_rel(manifest.source_path, here)})"]
+    if judged.parallel_note:
+        lines.append(judged.parallel_note)
+    lines.append(format_metrics_table(verdict.metrics, verdict.gate))
     lines += [f"  - {line}" for line in verdict.regressions]
     if verdict.comparison:
         lines.append(verdict.comparison)
     if verdict.baseline_path is not None:
         lines.append(f"  (baseline: {_rel(verdict.baseline_path, here)})")
     lines.append(f"results: {_rel(verdict.results_path, here)}")
-    traces = [_rel(d / "traces", here) for d in verdict.run_dirs]
+    traces = [_rel(d / "traces", here) for d in judged.run_dirs]
     lines.append(f"traces: {', '.join(traces)}")
-    if verdict.report_path is not None:
-        lines.append(f"report: {_rel(verdict.report_path, here)}")
+    if judged.report_path is not None:
+        lines.append(f"report: {_rel(judged.report_path, here)}")
     return lines
 
 

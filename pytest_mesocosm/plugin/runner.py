@@ -11,14 +11,14 @@ the planned requests, and the order in which it will ask for them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pytest_mesocosm.adapter import AdapterProcess
 from pytest_mesocosm.adapter.conformance import Finding, acheck_adapter
+from pytest_mesocosm.adapter.connect import adapter_for
 from pytest_mesocosm.engine.config import BenchConfig
+from pytest_mesocosm.engine.loop import close_loop
 from pytest_mesocosm.engine.outcomes import EpisodeResult
 from pytest_mesocosm.engine.session import BenchSession, EpisodeRequest
 from pytest_mesocosm.engine.traces import RunFolder
@@ -34,7 +34,6 @@ class _ManifestRun:
 
     session: BenchSession | None
     failure: MesocosmError | None = None
-    gate: asyncio.Semaphore | None = None
     tasks: dict[EpisodeRequest, asyncio.Task[EpisodeResult]] = field(default_factory=dict)
 
 
@@ -74,7 +73,7 @@ class EpisodeRunner:
             except MesocosmError as exc:
                 run = _ManifestRun(None, failure=exc)
             else:
-                run = _ManifestRun(session, gate=asyncio.Semaphore(session.parallel))
+                run = _ManifestRun(session)
             self._runs[key] = run
         if run.failure is not None:
             raise run.failure.with_traceback(None)
@@ -105,14 +104,8 @@ class EpisodeRunner:
     def _schedule(self, run: _ManifestRun, request: EpisodeRequest) -> None:
         if request in run.tasks:
             return
-        session, gate = run.session, run.gate
-        assert session is not None and gate is not None
-
-        async def play() -> EpisodeResult:
-            async with gate:
-                return await session.run_one(request)
-
-        run.tasks[request] = self.loop.create_task(play())
+        assert run.session is not None
+        run.tasks[request] = self.loop.create_task(run.session.run_one(request))
 
     def findings(self, manifest: Manifest) -> list[Finding]:
         """The conformance findings for a manifest's adapter, checked once per process.
@@ -132,28 +125,16 @@ class EpisodeRunner:
         return found
 
     async def _check(self, manifest: Manifest) -> list[Finding]:
-        if self.config.env_url:
-            return await acheck_adapter(self.config.env_url, vow=manifest.binding_vow)
-        folder = self._folder_for(manifest)
-        process = AdapterProcess(
-            manifest.adapter_path, python=self.config.python,
-            log_path=folder.path / "conformance-adapter.log",
-        )
-        await asyncio.to_thread(process.start)
-        try:
-            return await acheck_adapter(process.url, vow=manifest.binding_vow)
-        finally:
-            await asyncio.to_thread(process.stop)
+        log = self._folder_for(manifest).path / "conformance-adapter.log"
+        async with adapter_for(manifest, self.config, log_path=log) as adapter:
+            return await acheck_adapter(adapter.url, vow=manifest.binding_vow)
 
     def close(self) -> None:
         """Cancel episodes no item claimed (and drop their traces), stop every session."""
         if self._loop is None:
             return
         self._loop.run_until_complete(self._aclose())
-        with contextlib.suppress(RuntimeError):
-            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
-            self._loop.run_until_complete(self._loop.shutdown_default_executor())
-        self._loop.close()
+        close_loop(self._loop)
         self._loop = None
 
     async def _aclose(self) -> None:

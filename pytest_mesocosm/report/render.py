@@ -36,7 +36,7 @@ def unpack(text: str) -> Any:
 
 
 def _asset(name: str) -> str:
-    return resources.files("pytest_mesocosm.report").joinpath("assets", name).read_text(
+    return (resources.files("pytest_mesocosm.report") / "assets" / name).read_text(
         encoding="utf-8"
     )
 

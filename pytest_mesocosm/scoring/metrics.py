@@ -30,14 +30,20 @@ more than once (``repeat``), with the unbiased estimators averaged over seeds.
 from __future__ import annotations
 
 import math
-import random
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus
 from pytest_mesocosm.errors import ScoringError
+from pytest_mesocosm.scoring.estimators import (
+    Z95,
+    bootstrap_interval,
+    pass_at_k,
+    pass_hat_k,
+    wilson_interval,
+)
 
 AGGREGATIONS = ("mean", "median", "min", "max", "sum", "pass_rate")
 METRIC_TYPES = ("episode_reward", "terminal_field")
@@ -50,9 +56,6 @@ EXTRA_NAMES = (
     "total_wall_seconds",
     "mean_wall_seconds",
 )
-Z95 = 1.959963984540054
-BOOTSTRAP_RESAMPLES = 2000
-BOOTSTRAP_SEED = 0
 
 _TRUE_WORDS = frozenset({"true", "yes", "won", "win", "success", "pass"})
 _FALSE_WORDS = frozenset({"false", "no", "lost", "loss", "fail"})
@@ -298,33 +301,19 @@ class RunMetrics:
         )
 
 
-def wilson_interval(passes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval: stays inside [0, 1] and is honest for small n and p near 0/1."""
-    p = passes / n
-    denom = 1 + z * z / n
-    center = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, center - half), min(1.0, center + half)
+_AGGREGATE: dict[str, Callable[[list[float]], float]] = {
+    "mean": statistics.fmean, "median": statistics.median, "min": min, "max": max,
+    "sum": math.fsum,
+}
 
 
-def _quantile(ordered: list[float], q: float) -> float:
-    """Linear-interpolated quantile of sorted values (numpy's default method)."""
-    pos = (len(ordered) - 1) * q
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
-
-
-def bootstrap_interval(
-    values: list[float], statistic: str, *, resamples: int = BOOTSTRAP_RESAMPLES
-) -> tuple[float, float]:
-    """Percentile bootstrap 95% interval of the mean or median; deterministic."""
-    ordered = sorted(values)
-    rng = random.Random(BOOTSTRAP_SEED)
-    n = len(ordered)
-    stat = statistics.median if statistic == "median" else statistics.fmean
-    draws = sorted(stat(rng.choices(ordered, k=n)) for _ in range(resamples))
-    return _quantile(draws, 0.025), _quantile(draws, 0.975)
+def running_value(metric: Metric, scores: Iterable[EpisodeScore]) -> float | None:
+    """The metric's aggregate without intervals: cheap enough to show after every episode."""
+    if metric.is_pass_rate:
+        passes = [s.passed for s in scores if s.passed is not None]
+        return sum(passes) / len(passes) if passes else None
+    values = [s.value for s in scores if s.value is not None]
+    return _AGGREGATE[metric.aggregation](values) if values else None
 
 
 def summarize(metric: Metric, scores: list[EpisodeScore], higher_is_better: bool) -> MetricSummary:
@@ -358,25 +347,9 @@ def summarize(metric: Metric, scores: list[EpisodeScore], higher_is_better: bool
             summary.bootstrap_lower, summary.bootstrap_upper = bootstrap_interval(
                 values, "median"
             )
-    elif agg == "min":
-        summary.value = min(values)
-    elif agg == "max":
-        summary.value = max(values)
     else:
-        summary.value = math.fsum(values)
+        summary.value = _AGGREGATE[agg](values)
     return summary
-
-
-def pass_at_k(groups: Iterable[tuple[int, int]], k: int) -> float:
-    """Mean over seeds of 1 - C(n-c, k)/C(n, k): chance that one of k tries passes."""
-    rows = [1 - math.comb(n - c, k) / math.comb(n, k) for n, c in groups]
-    return statistics.fmean(rows)
-
-
-def pass_hat_k(groups: Iterable[tuple[int, int]], k: int) -> float:
-    """Mean over seeds of C(c, k)/C(n, k): chance that k tries all pass (consistency)."""
-    rows = [math.comb(c, k) / math.comb(n, k) for n, c in groups]
-    return statistics.fmean(rows)
 
 
 def _pass_k_tables(

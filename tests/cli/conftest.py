@@ -13,7 +13,6 @@ import importlib.util
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -26,24 +25,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from support import FAKE_OLLAMA, closed_port_url, free_port
 
 from mesocosm_cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 WORDLE = ROOT / "examples" / "wordle"
-FAKE_OLLAMA = ROOT / "tests" / "fakes" / "ollama_server.py"
 _PREFIXES = ("MESOCOSM_", "SWECC_", "BENCH_", "OLLAMA_")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def closed_url() -> str:
-    """A loopback URL where nothing listens."""
-    return f"http://127.0.0.1:{free_port()}"
 
 
 def mesocosm_exe() -> str:
@@ -64,8 +52,8 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("SWECC_BENCH_CREDENTIALS", str(home / "bench_credentials.json"))
-    monkeypatch.setenv("OLLAMA_HOST", closed_url())
-    monkeypatch.setenv("MESOCOSM_ENV_URL", closed_url())
+    monkeypatch.setenv("OLLAMA_HOST", closed_port_url())
+    monkeypatch.setenv("MESOCOSM_ENV_URL", closed_port_url())
     monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     work = tmp_path / "work"
     work.mkdir()
@@ -130,7 +118,7 @@ def bench_api() -> Iterator[str]:
 @pytest.fixture
 def dead_url() -> str:
     """A loopback URL where nothing listens."""
-    return closed_url()
+    return closed_port_url()
 
 
 def _fake_ollama_module() -> ModuleType:

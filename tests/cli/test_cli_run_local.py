@@ -50,7 +50,8 @@ def test_init_validate_doctor_run_in_process(invoke: Invoke, cli_env: Path, dead
                     "--env-url", dead_url, "--out", "runs")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert f"no adapter answers at {dead_url}; starting the manifest's adapter" in out
+    assert re.search(rf"^no adapter answers at {dead_url}; started the manifest's adapter "
+                     r"adapter\.py at http://127\.0\.0\.1:\d+$", out, re.M)
     for i in range(3):
         assert f"episode {i + 1}/3  seed={i} completed  win_rate so far 1.00  errors 0" in out
     assert "model script:solver.py:policy  domain work  episodes 3/3" in out
@@ -272,7 +273,7 @@ def test_port_taken_by_something_else(
     assert result.exit_code == 3
     assert _error_line(result) == (
         f"Error: {other.url} is taken by something that is not an env adapter (GET /health "
-        "answered 404); stop it, or point --env-url at your adapter or a free port"
+        "answered 404); stop it, or point the env URL at your adapter or a free port"
     )
 
 

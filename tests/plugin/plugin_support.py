@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import support
+from support import EXAMPLES
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 RUN_TIMEOUT = 180  # seconds for one `pytest --mesocosm` subprocess
 
 
@@ -39,71 +40,11 @@ def mesocosm(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess("--mesocosm", *args, timeout=RUN_TIMEOUT)
 
 
-CRASH_ENV = '''\
-from pytest_mesocosm.sdk import BaseEnv, StepResult
-
-
-class Env(BaseEnv):
-    """Counts the agent's steps; crashes at step 3 of the seeds listed in CRASH_SEEDS."""
-
-    CRASH_SEEDS = {crash_seeds!r}
-
-    def reset(self, seed=None, **params):
-        self.seed, self.count = seed, 0
-        return {{"count": 0, "goal": 4}}
-
-    def step(self, action):
-        self.count += 1
-        if self.count == 3 and self.seed in self.CRASH_SEEDS:
-            raise RuntimeError(f"counter jammed at step 3 (seed {{self.seed}})")
-        done = self.count >= 4
-        return StepResult(observation={{"count": self.count, "goal": 4}},
-                          reward=1.0 if done else 0.0, terminated=done, info={{"won": done}})
-'''
-
-ADAPTER = '''\
-import argparse
-
-from env import Env
-from pytest_mesocosm.sdk import serve
-
-parser = argparse.ArgumentParser()
-parser.add_argument("--host", default="127.0.0.1")
-parser.add_argument("--port", type=int, default=8765)
-args = parser.parse_args()
-serve(Env, host=args.host, port=args.port)
-'''
-
-POLICY = '''\
-def up(observation, context=None):
-    return "up"
-'''
-
-
 def write_counter_repo(pytester: pytest.Pytester, crash_seeds: tuple[int, ...] = ()) -> Path:
-    """A tiny env repo (``counter/``) whose step raises at step 3 for ``crash_seeds``."""
+    """The shared counter env repo in ``counter/``: 4 steps win, step 3 of ``crash_seeds``
+    raises."""
     folder = pytester.path / "counter"
-    folder.mkdir()
-    (folder / "env.py").write_text(CRASH_ENV.format(crash_seeds=set(crash_seeds)))
-    (folder / "adapter.py").write_text(ADAPTER)
-    (folder / "policy.py").write_text(POLICY)
-    manifest = {
-        "adapter": "adapter.py",
-        "name": "Counter",
-        "binding_vow": {
-            "version": "1.0.0",
-            "observation_space": {"type": "json"},
-            "action_space": {"type": "text"},
-            "reward": {"type": "binary", "range": {"low": 0.0, "high": 1.0}},
-            "episode": {"max_steps": 10},
-        },
-        "scoring": {
-            "primary_metric": "win_rate",
-            "metrics": [{"name": "win_rate", "type": "terminal_field", "field": "won",
-                         "aggregation": "pass_rate"}],
-        },
-    }
-    (folder / "benchanything.json").write_text(json.dumps(manifest, indent=2))
+    support.write_counter_repo(folder, support.crash_at_step_3(*crash_seeds), target="4")
     return folder
 
 

@@ -61,7 +61,7 @@ def test_broken_manifest_is_one_collection_error_with_the_fix(pytester: pytest.P
 
 def test_last_failed_and_exitfirst(pytester: pytest.Pytester) -> None:
     write_counter_repo(pytester, crash_seeds=(1, 3))
-    args = ("--mesocosm-model", "script:policy.py:up", "--mesocosm-parallel", "4",
+    args = ("--mesocosm-model", "script:policy.py:policy", "--mesocosm-parallel", "4",
             "--mesocosm-allowed-errors", "2")
     result = mesocosm(pytester, *args)
     result.assert_outcomes(passed=3, failed=2)

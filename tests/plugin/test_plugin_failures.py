@@ -9,7 +9,7 @@ import pytest
 from fakes.ollama_server import FakeOllama
 from plugin_support import copy_example, mesocosm, write_counter_repo
 
-FIXED = ("-p", "no:xdist", "--mesocosm-model", "script:policy.py:up")
+FIXED = ("-p", "no:xdist", "--mesocosm-model", "script:policy.py:policy")
 
 
 def test_env_crash_fails_the_item_and_shows_the_last_turns(pytester: pytest.Pytester) -> None:
@@ -22,14 +22,14 @@ def test_env_crash_fails_the_item_and_shows_the_last_turns(pytester: pytest.Pyte
         "episode Counter[[]seed=1] ended in env_error at step 3",
         "last 3 of 3 turns:",
         "  step 1",
-        '    observation: {"count":0,"goal":4}',
+        '    observation: {"count":0,"target":4}',
         "    model reply: *",
         "    action:      up",
         "    env said:    reward 0.0",
         "  step 2",
-        '    observation: {"count":1,"goal":4}',
+        '    observation: {"count":1,"target":4}',
         "  step 3",
-        '    observation: {"count":2,"goal":4}',
+        '    observation: {"count":2,"target":4}',
         "    model reply: *",
         "    action:      up",
         "    env said:    (no answer)",

@@ -28,7 +28,7 @@ FLAG_ERRORS = [
 def test_bad_flag_is_a_usage_error_naming_it(
     pytester: pytest.Pytester, args: list[str], line: str
 ) -> None:
-    result = mesocosm(pytester, *args)
+    result = pytester.runpytest_inprocess("--mesocosm", *args)  # stops before any episode
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([line])
     assert "Traceback" not in result.stderr.str()
@@ -36,7 +36,7 @@ def test_bad_flag_is_a_usage_error_naming_it(
 
 def test_bad_ini_value_names_the_ini_key(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nmesocosm_repeats = twice\n")
-    result = mesocosm(pytester)
+    result = pytester.runpytest_inprocess("--mesocosm")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         ["ERROR: ini option mesocosm_repeats: expected a whole number >= 1, got 'twice'"]
