@@ -107,7 +107,10 @@ def _terminate(proc: subprocess.Popen[bytes], grace: float) -> None:
 
 
 class AdapterProcess:
-    """``python adapter.py --port N --host H`` run from the adapter's folder until stop().
+    """``python adapter.py --port N`` run from the adapter's folder until stop().
+
+    ``host`` is where the harness reaches it (adapters bind their own default, most
+    often every interface); many env repos parse ``--port`` only, so nothing else is passed.
 
     Use ``with AdapterProcess(path) as proc: proc.url`` or start()/stop(); stop() is
     idempotent and also runs when the with-body raises.
@@ -219,7 +222,7 @@ class AdapterProcess:
             ) from exc
         try:
             self._proc = subprocess.Popen(
-                [self.python, adapter.name, "--port", str(port), "--host", self.host],
+                [self.python, adapter.name, "--port", str(port)],  # the contract: nothing else
                 cwd=adapter.parent,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
