@@ -206,6 +206,21 @@ class AdapterProcess:
                 continue
             return self
 
+    def exit_note(self, wait: float = 0.2) -> str | None:
+        """Why the adapter stopped answering, if it exited: its code and its log's tail.
+
+        Waits up to ``wait`` seconds for a child that is dying (a refused connection can
+        come just before its exit code is known); None while it still runs.
+        """
+        if self._proc is None:
+            return None
+        try:
+            code = self._proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            return None
+        name = self.adapter.name
+        return f"the adapter process ({name}) exited with code {code}{self._log_tail()}"
+
     def stop(self) -> None:
         """Terminate the child (SIGTERM, ``grace`` seconds, then SIGKILL); idempotent."""
         if self._finalizer is not None:
