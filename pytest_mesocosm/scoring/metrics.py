@@ -36,7 +36,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus
+from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus, top_rejections
 from pytest_mesocosm.errors import ScoringError
 
 AGGREGATIONS = ("mean", "median", "min", "max", "sum", "pass_rate")
@@ -268,6 +268,7 @@ class RunMetrics:
     pass_at_k: dict[int, float] = field(default_factory=dict)
     pass_hat_k: dict[int, float] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    rejections: list[tuple[str, int]] = field(default_factory=list)  # most frequent first
 
     @property
     def primary(self) -> MetricSummary:
@@ -295,6 +296,7 @@ class RunMetrics:
             pass_at_k={int(k): v for k, v in data.get("pass_at_k", {}).items()},
             pass_hat_k={int(k): v for k, v in data.get("pass_hat_k", {}).items()},
             problems=list(data.get("problems", [])),
+            rejections=[(str(r), int(n)) for r, n in data.get("rejections", [])],
         )
 
 
@@ -454,4 +456,5 @@ def score_run(scoring: Any, results: Iterable[EpisodeResult]) -> RunMetrics:
         pass_at_k=at,
         pass_hat_k=hat,
         problems=problems,
+        rejections=top_rejections(ordered),
     )
