@@ -7,6 +7,7 @@ code. Engine modules are imported inside the command so ``mesocosm --help`` stay
 
 from __future__ import annotations
 
+import logging
 import math
 import statistics
 from collections.abc import Callable, Sequence
@@ -166,6 +167,10 @@ def _env_url(url: str, quiet: bool) -> str | None:
               help="Runs folder: results.json and traces go to a new folder in it.")
 @click.option("--python", metavar="PATH",
               help="Interpreter for adapter.py (e.g. the env repo's virtualenv).")
+@click.option("--model-timeout", type=click.FloatRange(min=0, min_open=True), default=120.0,
+              show_default=True, help="Seconds one model call may take before it is retried.")
+@click.option("--model-retries", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Extra attempts of a failed or timed-out model call.")
 @click.option("--history", type=click.IntRange(min=0),
               help="Past turns sent to the model (default: the whole episode; 0: stateless).")
 @bench_url_option
@@ -186,6 +191,7 @@ def local(**opts: Any) -> None:
     if allowed is None:
         allowed = manifest.mesocosm.allowed_errors if manifest.mesocosm else 0
     config = _config(opts)
+    _show_notices()
     agent = make_agent(config.agent, base_dir=manifest.root)  # a bad --model fails first
     config.env_url = _env_url(opts["env_url"], opts["quiet"])
     progress = None if opts["quiet"] else Progress(as_scoring(manifest.scoring).primary)
@@ -206,6 +212,18 @@ def local(**opts: Any) -> None:
         raise CliError("gate failed: " + "; ".join(gate.reasons), FAILED)
 
 
+class _Echo(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"mesocosm: {record.getMessage()}", err=True)
+
+
+def _show_notices() -> None:
+    """The engine's notices (a slow or failing model) on stderr, as they come."""
+    logger = logging.getLogger("pytest_mesocosm.model")
+    if not any(isinstance(h, _Echo) for h in logger.handlers):
+        logger.addHandler(_Echo(logging.WARNING))
+
+
 def _config(opts: dict[str, Any]) -> BenchConfig:
     """The flags as the engine's one config record."""
     from pytest_mesocosm.engine.config import AgentOptions, BenchConfig
@@ -218,6 +236,8 @@ def _config(opts: dict[str, Any]) -> BenchConfig:
             system_prompt=opts["system_prompt"],
             history=opts["history"],
             api_base=opts["api_base"],
+            timeout=opts["model_timeout"],
+            retries=opts["model_retries"],
         ),
         seeds=opts["seeds"],
         episodes=opts["episodes"],

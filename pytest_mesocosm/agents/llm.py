@@ -20,6 +20,7 @@ from pytest_mesocosm.agents.parsing import parse_action
 from pytest_mesocosm.agents.prompts import build_messages, system_prompt
 from pytest_mesocosm.agents.structured import STRUCTURED_TYPES, response_schema
 from pytest_mesocosm.agents.transport import RetryPolicy, Transport, call_with_retries
+from pytest_mesocosm.agents.waiting import WaitNotices
 from pytest_mesocosm.engine.config import AgentOptions
 from pytest_mesocosm.errors import AgentConfigError
 
@@ -62,6 +63,7 @@ class LLMAgent:
                 extra=completion_kwargs,
             )
         self._systems: dict[tuple[int, str | None], tuple[TaskInfo, str, Any]] = {}
+        self._notices = WaitNotices(options.model)
 
     def _prepared(self, ctx: AgentContext) -> tuple[str, Any]:
         """(system message, response schema or None) for this task and env prompt."""
@@ -89,13 +91,15 @@ class LLMAgent:
         messages = build_messages(ctx, system, self.options.history)
         options = self.options
         started = time.perf_counter()
-        completion = await call_with_retries(
+        call = call_with_retries(
             lambda: self.transport.complete(
                 messages, schema=schema, temperature=options.temperature,
                 max_tokens=options.max_tokens,
             ),
             self.retry,
+            self._notices.say,
         )
+        completion = await self._notices.watch(call, options.timeout, self.retry.retries)
         latency = time.perf_counter() - started
         parsed = parse_action(completion.text, ctx.task.action_space)
         reasoning = "\n\n".join(p for p in (completion.reasoning, parsed.reasoning) if p)

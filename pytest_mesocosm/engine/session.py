@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -23,13 +24,15 @@ from pytest_mesocosm.agents import make_agent
 from pytest_mesocosm.agents.base import Agent, TaskInfo
 from pytest_mesocosm.engine.config import BenchConfig, EpisodeLimits
 from pytest_mesocosm.engine.episode import EpisodeSpec, run_episode
-from pytest_mesocosm.engine.outcomes import EpisodeResult
+from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus
 from pytest_mesocosm.engine.traces import RunFolder, TraceWriter
 from pytest_mesocosm.errors import AdapterUnreachable
 from pytest_mesocosm.manifest.models import Manifest
 from pytest_mesocosm.scoring.metrics import RunMetrics, score_run
 
 ResultCallback = Callable[[EpisodeResult, int, int], None]  # (result, done, total)
+MODEL_DOWN_AFTER = 3  # episodes in a row whose model failed every attempt
+log = logging.getLogger("pytest_mesocosm.model")
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,8 @@ class BenchSession:
         self._process: AdapterProcess | None = None
         self._client: AdapterClient | None = None
         self.url: str | None = None
+        self._model_failures = 0  # model_error episodes in a row
+        self._model_down: str | None = None  # why no more episodes are started
 
     async def __aenter__(self) -> BenchSession:
         try:
@@ -165,6 +170,12 @@ class BenchSession:
         """Play one episode with its own trace file in the run folder."""
         if self._client is None:
             raise AdapterUnreachable("the bench session is closed; use it inside `async with`")
+        if self._model_down is not None:
+            return EpisodeResult(
+                episode_id=f"{self.manifest.domain_id}-{request.label}-not-started",
+                seed=request.seed, repeat=request.repeat, status=EpisodeStatus.MODEL_ERROR,
+                error=self._model_down,
+            )
         spec = EpisodeSpec(
             episode_id=f"{self.manifest.domain_id}-{request.label}-{uuid.uuid4().hex[:8]}",
             seed=request.seed,
@@ -178,7 +189,28 @@ class BenchSession:
                 spec, client=self._client, agent=self.agent, task=self.task, trace=trace
             )
         result.trace_path = str(trace_path)
+        if result.status is EpisodeStatus.ENV_ERROR and self._process is not None:
+            died = await asyncio.to_thread(self._process.exit_note)
+            if died is not None:  # the real cause, not "is the adapter running?"
+                result.error = died
+        self._watch_model(result)
         return result
+
+    def _watch_model(self, result: EpisodeResult) -> None:
+        """After :data:`MODEL_DOWN_AFTER` model_error episodes in a row, start no more:
+        each would wait out every attempt again. Said once; the rest end at once."""
+        if result.status is not EpisodeStatus.MODEL_ERROR:
+            self._model_failures = 0
+            return
+        self._model_failures += 1
+        if self._model_failures >= MODEL_DOWN_AFTER and self._model_down is None:
+            self._model_down = (
+                f"not started: the model failed {self._model_failures} episodes in a row "
+                f"(last: {result.error})"
+            )
+            log.warning("the model failed %d episodes in a row; the remaining episodes are "
+                        "not started (model_error). Last error: %s",
+                        self._model_failures, result.error)
 
     async def run(
         self,

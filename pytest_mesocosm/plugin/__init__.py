@@ -41,3 +41,6 @@ def pytest_configure(config: pytest.Config) -> None:
     plugin = MesocosmPlugin(config, settings)
     config.stash[STATE] = plugin
     config.pluginmanager.register(plugin, PLUGIN_NAME)
+    from pytest_mesocosm.plugin.notices import show_notices
+
+    show_notices(config)

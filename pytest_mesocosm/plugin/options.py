@@ -143,6 +143,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("system-prompt", "extra system prompt for the model", _text),
     Option("history", "earlier turns sent to the model (default: the whole episode)",
            lambda w: _whole(w, 0)),
+    Option("model-timeout", "seconds one model call may take before it is retried "
+           "(default 120)", _number, 120.0),
+    Option("model-retries", "extra attempts of a failed or timed-out model call (default 3)",
+           lambda w: _whole(w, 0), 3),
     Option("api-base", "model server URL, e.g. http://localhost:11434 for Ollama", _url),
     Option("env-url", "use the adapter already running at this URL instead of starting one",
            _url),
@@ -240,6 +244,7 @@ class Settings:
             agent=AgentOptions(
                 model=v["model"], temperature=v["temperature"], max_tokens=v["max_tokens"],
                 system_prompt=v["system_prompt"], history=v["history"], api_base=v["api_base"],
+                timeout=v["model_timeout"], retries=v["model_retries"],
             ),
             seeds=v["seeds"], episodes=v["episodes"], repeats=v["repeats"],
             parallel=v["parallel"], env_url=v["env_url"], python=v["python"],
