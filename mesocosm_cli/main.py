@@ -42,3 +42,7 @@ def cli(ctx: click.Context) -> None:
 
 for command in (auth, team, init, run, env, register, doctor, validate, eval_):
     cli.add_command(command)
+
+
+if __name__ == "__main__":  # python -m mesocosm_cli.main, where the script is not installed
+    cli()

@@ -7,7 +7,6 @@ code. Engine modules are imported inside the command so ``mesocosm --help`` stay
 
 from __future__ import annotations
 
-import logging
 import math
 import statistics
 from collections.abc import Callable, Sequence
@@ -212,16 +211,16 @@ def local(**opts: Any) -> None:
         raise CliError("gate failed: " + "; ".join(gate.reasons), FAILED)
 
 
-class _Echo(logging.Handler):
-    def emit(self, record: logging.LogRecord) -> None:
-        click.echo(f"mesocosm: {record.getMessage()}", err=True)
+def _echo_notice(message: str) -> None:
+    click.echo(f"mesocosm: {message}", err=True)
 
 
 def _show_notices() -> None:
     """The engine's notices (a slow or failing model) on stderr, as they come."""
-    logger = logging.getLogger("pytest_mesocosm.model")
-    if not any(isinstance(h, _Echo) for h in logger.handlers):
-        logger.addHandler(_Echo(logging.WARNING))
+    from pytest_mesocosm.agents.waiting import listen
+
+    stop = listen(_echo_notice)
+    click.get_current_context().call_on_close(stop)
 
 
 def _config(opts: dict[str, Any]) -> BenchConfig:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -22,6 +21,7 @@ from typing import Any
 from pytest_mesocosm.adapter import AdapterClient, AdapterProcess
 from pytest_mesocosm.agents import make_agent
 from pytest_mesocosm.agents.base import Agent, TaskInfo
+from pytest_mesocosm.agents.waiting import notify
 from pytest_mesocosm.engine.config import BenchConfig, EpisodeLimits
 from pytest_mesocosm.engine.episode import EpisodeSpec, run_episode
 from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus
@@ -32,7 +32,6 @@ from pytest_mesocosm.scoring.metrics import RunMetrics, score_run
 
 ResultCallback = Callable[[EpisodeResult, int, int], None]  # (result, done, total)
 MODEL_DOWN_AFTER = 3  # episodes in a row whose model failed every attempt
-log = logging.getLogger("pytest_mesocosm.model")
 
 
 @dataclass(frozen=True)
@@ -208,9 +207,8 @@ class BenchSession:
                 f"not started: the model failed {self._model_failures} episodes in a row "
                 f"(last: {result.error})"
             )
-            log.warning("the model failed %d episodes in a row; the remaining episodes are "
-                        "not started (model_error). Last error: %s",
-                        self._model_failures, result.error)
+            notify(f"the model failed {self._model_failures} episodes in a row; the remaining "
+                   f"episodes are not started (model_error). Last error: {result.error}")
 
     async def run(
         self,

@@ -1,34 +1,31 @@
 """Print the engine's notices (a slow or failing model) on pytest's terminal, as they come.
 
 Episodes run inside test setup, where pytest captures output and logging; a user whose
-model hangs must see why the run is waiting, so the ``pytest_mesocosm.model`` logger
-writes to the terminal reporter directly (on xdist workers there is none: nothing shown).
+model hangs must see why the run is waiting, so notices go to the terminal reporter
+with capture suspended, as pytest's live logging does (an xdist worker has no terminal:
+nothing shown there).
 """
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 
-MODEL_LOGGER = "pytest_mesocosm.model"
-
-
-class _TerminalHandler(logging.Handler):
-    def __init__(self, reporter: pytest.TerminalReporter):
-        super().__init__(logging.WARNING)
-        self.reporter = reporter
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.reporter.write_line(f"mesocosm: {record.getMessage()}", yellow=True)
+from pytest_mesocosm.agents.waiting import listen
 
 
 def show_notices(config: pytest.Config) -> None:
-    """Attach the terminal handler for this session; detached when pytest unconfigures."""
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None:
-        return
-    logger = logging.getLogger(MODEL_LOGGER)
-    handler = _TerminalHandler(reporter)
-    logger.addHandler(handler)
-    config.add_cleanup(lambda: logger.removeHandler(handler))
+    """Print notices for this session; stops when pytest unconfigures."""
+
+    def write(message: str) -> None:
+        # looked up each time: the reporter registers after this plugin is configured
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None:
+            return
+        capture = config.pluginmanager.get_plugin("capturemanager")
+        if capture is None:
+            reporter.write_line(f"mesocosm: {message}", yellow=True)
+            return
+        with capture.global_and_fixture_disabled():  # episodes run while pytest captures
+            reporter.write_line(f"mesocosm: {message}", yellow=True)
+
+    config.add_cleanup(listen(write))
