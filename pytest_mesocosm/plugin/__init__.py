@@ -41,6 +41,8 @@ def pytest_configure(config: pytest.Config) -> None:
     plugin = MesocosmPlugin(config, settings)
     config.stash[STATE] = plugin
     config.pluginmanager.register(plugin, PLUGIN_NAME)
+    from pytest_mesocosm.plugin.manifests_only import ManifestsOnly
     from pytest_mesocosm.plugin.notices import show_notices
 
     show_notices(config)
+    config.pluginmanager.register(ManifestsOnly(bool(settings.values["only"])), "mesocosm-only")

@@ -166,6 +166,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("max-drop", "fail when a metric is this much worse than the baseline",
            _number),
     Option("conformance", "add contract test items that check each adapter", switch=True),
+    Option("only", "collect benchanything.json files only, not the repo's own tests (which "
+           "may import what this interpreter lacks, e.g. the hosted SDK)", switch=True),
 )
 
 
