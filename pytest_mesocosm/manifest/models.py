@@ -42,6 +42,7 @@ from pytest_mesocosm.manifest.rules import (
     issues_from,
     manifest_violations,
     register_violations,
+    schema_of_ref,
 )
 from pytest_mesocosm.schemas import SCHEMA_FILE
 
@@ -146,6 +147,19 @@ class ActionSpace(_Open):
     json_schema: dict[str, Any] | None = Field(
         default=None, alias="schema", description="JSON Schema of the action (json spaces)."
     )
+    schema_ref: dict[str, Any] | str | None = Field(
+        default=None,
+        description="The hosted platform's field for the schema: a JSON Schema or its JSON text; "
+        "used when schema is absent.",
+    )
+
+    @model_validator(mode="after")
+    def _schema_from_ref(self) -> ActionSpace:
+        """A hosted manifest's ``schema_ref`` serves as ``schema``, so structured output and
+        reply validation read one field whichever the author wrote."""
+        if self.json_schema is None and self.schema_ref is not None:
+            self.json_schema = schema_of_ref(self.schema_ref)
+        return self
 
 
 class RewardRange(_Open):
