@@ -28,7 +28,7 @@ from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus
 from pytest_mesocosm.engine.traces import RunFolder, TraceWriter
 from pytest_mesocosm.errors import AdapterUnreachable
 from pytest_mesocosm.manifest.models import Manifest
-from pytest_mesocosm.scoring.metrics import RunMetrics, score_run
+from pytest_mesocosm.scoring.metrics import RunMetrics, metric_bounds, score_run
 
 ResultCallback = Callable[[EpisodeResult, int, int], None]  # (result, done, total)
 MODEL_DOWN_AFTER = 3  # episodes in a row whose model failed every attempt
@@ -298,9 +298,10 @@ async def arun_bench(
     except (asyncio.CancelledError, KeyboardInterrupt):
         interrupted = True
         results = _in_request_order(finished, requests)
-        session.write_results(results, score_run(manifest.scoring, results), interrupted=True)
+        metrics = score_run(manifest.scoring, results, metric_bounds(manifest))
+        session.write_results(results, metrics, interrupted=True)
         raise
-    metrics = score_run(manifest.scoring, results)
+    metrics = score_run(manifest.scoring, results, metric_bounds(manifest))
     path = session.write_results(results, metrics, interrupted=interrupted)
     return BenchRun(manifest, config, results, metrics, session.run_folder.path, path)
 
@@ -327,7 +328,8 @@ def run_bench(
     except KeyboardInterrupt:
         results = _in_request_order(finished, plan_episodes(config))
         return BenchRun(
-            manifest, config, results, score_run(manifest.scoring, results),
+            manifest, config, results,
+            score_run(manifest.scoring, results, metric_bounds(manifest)),
             folder.path, folder.path / "results.json", interrupted=True,
         )
 

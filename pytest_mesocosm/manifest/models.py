@@ -415,8 +415,22 @@ def validate_payload(obj: Any, *, root: Path | None = None) -> dict[str, Any]:
     return _report(REGISTER_SCHEMA if register else MANIFEST_SCHEMA, issues)
 
 
-def validate_file(path: str | Path) -> dict[str, Any]:
-    """:func:`validate_payload` for a file (``-`` reads stdin); unreadable JSON is an issue."""
+def hosted_warnings(obj: Any) -> list[str]:
+    """What a valid manifest lacks for the hosted platform (it stays valid here)."""
+    if _is_register(obj) or not isinstance(obj, dict):
+        return []
+    vow = obj.get("binding_vow")
+    if isinstance(vow, dict) and "tier" not in vow:
+        return ["binding_vow.tier is missing: the hosted platform refuses a manifest without "
+                'it; add "tier": "tier1" (or "tier2") to binding_vow']
+    return []
+
+
+def validate_file(path: str | Path, warnings: list[str] | None = None) -> dict[str, Any]:
+    """:func:`validate_payload` for a file (``-`` reads stdin); unreadable JSON is an issue.
+
+    ``warnings``, when given, receives :func:`hosted_warnings` (kept out of the report,
+    whose shape is the hosted CLI's)."""
     if str(path) == "-":
         raw, problem = _parse_json(sys.stdin.read(), "<stdin>")
         root = None
@@ -427,6 +441,8 @@ def validate_file(path: str | Path) -> dict[str, Any]:
         root = file.parent
     if problem is not None:
         return _report(MANIFEST_SCHEMA, [problem])
+    if warnings is not None:
+        warnings.extend(hosted_warnings(raw))
     return validate_payload(raw, root=root)
 
 

@@ -22,7 +22,7 @@ from pytest_mesocosm.manifest.models import Manifest, load_manifest
 from pytest_mesocosm.plugin.options import Settings
 from pytest_mesocosm.scoring.baseline import compare_to_baseline, format_comparison
 from pytest_mesocosm.scoring.gate import GateResult, ThresholdError, evaluate_gate, parse_thresholds
-from pytest_mesocosm.scoring.metrics import RunMetrics, score_run
+from pytest_mesocosm.scoring.metrics import RunMetrics, metric_bounds, score_run
 from pytest_mesocosm.scoring.table import format_markdown, format_metrics_table
 
 
@@ -127,7 +127,7 @@ def _judge(
     manifest = load_manifest(path)
     results = sorted(gathered.results.values(), key=lambda r: (r.seed is None, r.seed or 0,
                                                               r.repeat))
-    metrics = score_run(manifest.scoring, results)
+    metrics = score_run(manifest.scoring, results, metric_bounds(manifest))
     names = [metric.name for metric in manifest.scoring.metrics]
     try:
         thresholds = parse_thresholds(_thresholds(manifest, settings), names)
