@@ -14,7 +14,7 @@ import json
 import math
 from typing import Any
 
-from pytest_mesocosm.sdk.env import StepResult
+from pytest_mesocosm.sdk.env import BaseEnv, StepResult
 
 _BINARY = (bytes, bytearray, memoryview)
 _ENVELOPE_KEYS = frozenset({"data", "content_type", "system_prompt"})
@@ -79,7 +79,7 @@ def seed_of(body: dict[str, Any]) -> int | None:
     raise WireError(400, f"seed must be an integer or null, got {json_type(seed)} {seed!r}")
 
 
-def unknown_params(env_class: type, params: dict[str, Any]) -> list[str]:
+def unknown_params(env_class: type[BaseEnv], params: dict[str, Any]) -> list[str]:
     """The ``scenario_params`` keys ``env_class.reset`` cannot take (none with ``**params``)."""
     try:
         parameters = list(inspect.signature(env_class.reset).parameters.values())[1:]  # self
