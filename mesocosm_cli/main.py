@@ -1,7 +1,8 @@
 """The ``mesocosm`` root command: the hosted CLI's command tree, in the reference's order.
 
-auth, team, init, run, env, register, doctor, validate, eval. The local half (init,
-validate, doctor, run local) works offline; the platform half is declared with its flags.
+auth, team, init, run, env, register, doctor, validate, eval; then this project's own
+(cache). The local half (init, validate, doctor, run local, cache) works offline; the
+platform half is declared with its flags.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import click
 
 from mesocosm_cli.commands.auth import auth
+from mesocosm_cli.commands.cache import cache
 from mesocosm_cli.commands.doctor import doctor
 from mesocosm_cli.commands.env import env
 from mesocosm_cli.commands.eval import eval_
@@ -40,7 +42,8 @@ def cli(ctx: click.Context) -> None:
     ctx.ensure_object(CliContext)
 
 
-for command in (auth, team, init, run, env, register, doctor, validate, eval_):
+# the reference's tree, then ours
+for command in (auth, team, init, run, env, register, doctor, validate, eval_, cache):
     cli.add_command(command)
 
 

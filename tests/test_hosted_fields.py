@@ -28,8 +28,9 @@ def test_schema_ref_is_the_schema_for_structured_output_and_reply_checks(
     path.write_text(json.dumps(data))
     replies = ['{"move": "down"}', '{"move": "up"}']  # the first breaks the schema
     with FakeOllama(replies) as fake:
+        # the chat profile sends Ollama the schema (the hosted one only for some providers)
         config = BenchConfig(agent=AgentOptions(model="ollama/llama3.2", api_base=fake.url,
-                                                retries=0),
+                                                retries=0, prompt_style="chat"),
                              seeds=[0], runs_dir=tmp_path / "runs")
         run = run_bench(load_manifest(path), config)
         bodies = fake.chat_bodies()

@@ -59,7 +59,9 @@ def ctx_for(task: TaskInfo, observation: Any = None, *, step: int = 0,
 
 
 def agent_for(url: str, model: str = "ollama/llama3.2", **options: Any) -> LLMAgent:
+    """An agent with the chat profile (the hosted one is pinned in test_hosted_profile)."""
     kwargs = options.pop("agent_kwargs", {})
+    options.setdefault("prompt_style", "chat")
     return LLMAgent(AgentOptions(model=model, api_base=url, **options), retry=FAST, **kwargs)
 
 
@@ -320,7 +322,7 @@ def test_bad_ollama_host_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_litellm_mock_response_parses_and_prices() -> None:
     agent = LLMAgent(
-        AgentOptions(model="openai/gpt-4o-mini", structured_output="off"),
+        AgentOptions(model="openai/gpt-4o-mini", prompt_style="chat", structured_output="off"),
         completion_kwargs={"mock_response": "Left is open.\n**Action:** Left"},
     )
     reply = act(agent, ctx_for(MAZE, {"pos": 1}))
@@ -382,9 +384,9 @@ def test_litellm_structured_output(mode: str, sent: bool) -> None:
 def test_litellm_preflight_names_the_missing_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(ModelError, match="set OPENAI_API_KEY to use openai/gpt-4o-mini"):
-        preflight(LLMAgent(AgentOptions(model="openai/gpt-4o-mini")))
+        preflight(LLMAgent(AgentOptions(model="openai/gpt-4o-mini", prompt_style="chat")))
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    preflight(LLMAgent(AgentOptions(model="openai/gpt-4o-mini")))
+    preflight(LLMAgent(AgentOptions(model="openai/gpt-4o-mini", prompt_style="chat")))
 
 
 def test_litellm_unknown_provider_is_a_config_error() -> None:
@@ -400,6 +402,9 @@ def test_litellm_unknown_provider_is_a_config_error() -> None:
         ({"max_tokens": 0}, "max_tokens=0: use a positive number"),
         ({"timeout": 0}, "timeout=0: use a positive number of seconds"),
         ({"temperature": 3.0}, "temperature=3.0: use a value from 0 to 2"),
+        ({"prompt_style": "plain"}, "prompt_style='plain': use hosted or chat"),
+        ({"prompt_style": "hosted", "history": 2}, "history=2: the hosted prompt style is "
+         "stateless (one turn a step); use prompt style chat to send earlier turns"),
     ],
 )
 def test_bad_options_are_one_line_config_errors(options: dict[str, Any], message: str) -> None:

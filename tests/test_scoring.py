@@ -271,6 +271,9 @@ def test_extras_hand_computed() -> None:
         ep(2, "env_error", steps=1, invalid_actions=5, prompt_tokens=10, completion_tokens=0,
            cost=0.0, wall_seconds=0.5),
     ]
+    results[0].model_calls, results[1].model_calls = 4, 3
+    results[1].cache_hits, results[1].saved_tokens, results[1].saved_cost = 3, 90, 0.005
+    results[0].cache_misses = 4
     extras = score_run(WORDLE, results).extras
     assert extras == pytest.approx({
         "mean_steps": 4.5,                # scoreable episodes only
@@ -280,6 +283,11 @@ def test_extras_hand_computed() -> None:
         "total_cost": 0.03,
         "total_wall_seconds": 6.5,
         "mean_wall_seconds": 6.5 / 3,
+        "model_calls": 7.0,               # calls that reached the model
+        "cache_hits": 3.0,                # answers read from a cassette, counted apart
+        "cache_misses": 4.0,
+        "saved_tokens": 90.0,
+        "saved_cost": 0.005,
     })
 
 

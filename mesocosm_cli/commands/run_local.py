@@ -170,8 +170,16 @@ def _env_url(url: str, quiet: bool) -> str | None:
               show_default=True, help="Seconds one model call may take before it is retried.")
 @click.option("--model-retries", type=click.IntRange(min=0), default=3, show_default=True,
               help="Extra attempts of a failed or timed-out model call.")
+@click.option("--prompt-style", type=click.Choice(["hosted", "chat"]), default="hosted",
+              show_default=True, help="hosted: the hosted platform's stateless prompt and "
+              "parser (numbers comparable with it); chat: the episode as one chat.")
+@click.option("--cache", type=click.Choice(["off", "use", "replay", "refresh"]), default="off",
+              show_default=True, help="Recorded model calls (cassettes/ beside the manifest): "
+              "use reads and records what is missing, replay only reads (a miss fails the "
+              "run; no model or key needed), refresh calls and overwrites.")
 @click.option("--history", type=click.IntRange(min=0),
-              help="Past turns sent to the model (default: the whole episode; 0: stateless).")
+              help="With --prompt-style chat: past turns sent to the model (default: the "
+              "whole episode; 0: stateless).")
 @bench_url_option
 def local(**opts: Any) -> None:
     """Bench locally with Ollama (or any model) and benchanything.json."""
@@ -237,6 +245,8 @@ def _config(opts: dict[str, Any]) -> BenchConfig:
             api_base=opts["api_base"],
             timeout=opts["model_timeout"],
             retries=opts["model_retries"],
+            prompt_style=opts["prompt_style"],
+            cache=opts["cache"],
         ),
         seeds=opts["seeds"],
         episodes=opts["episodes"],

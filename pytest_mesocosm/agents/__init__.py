@@ -12,8 +12,9 @@ The model string selects the agent:
   (:mod:`~pytest_mesocosm.agents.replay`).
 
 Paths are relative to the working directory, else to ``base_dir`` (the manifest's
-folder). Importing this package is cheap: LiteLLM and aiohttp are imported only when an
-LLM model is made, so a ``script:`` run starts at once.
+folder), where recorded model calls live too (``cassettes/``, see
+:mod:`~pytest_mesocosm.agents.cache`). Importing this package is cheap: LiteLLM and
+aiohttp are imported only when an LLM model is made, so a ``script:`` run starts at once.
 """
 
 from __future__ import annotations
@@ -63,9 +64,11 @@ def make_agent(options: AgentOptions, *, base_dir: Path | None = None) -> Agent:
             f"model {model!r} is not a form pytest-mesocosm knows: use {FORMS} "
             f"(for an Ollama model, write ollama/{model})"
         )
+    from pytest_mesocosm.agents.cassette import CASSETTE_DIR
     from pytest_mesocosm.agents.llm import LLMAgent
 
-    return LLMAgent(options)
+    cache_dir = options.cache_dir or (base_dir or Path.cwd()) / CASSETTE_DIR
+    return LLMAgent(options, cache_dir=cache_dir)
 
 
 def _find(raw: str, base_dir: Path | None, model: str) -> Path:

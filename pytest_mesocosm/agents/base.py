@@ -22,6 +22,7 @@ class TaskInfo:
     action_space: dict[str, Any] = field(default_factory=lambda: {"type": "text"})
     observation_space: dict[str, Any] = field(default_factory=lambda: {"type": "json"})
     system_prompt: str | None = None  # the user's own system prompt, added to the env's
+    domain_description: str | None = None  # the binding vow's own description (hosted prompt)
 
 
 @dataclass
@@ -64,6 +65,7 @@ class AgentReply:
     completion_tokens: int = 0
     cost: float = 0.0
     latency: float = 0.0  # seconds spent waiting for the model
+    cached: bool | None = None  # None: no cache; True: answered from the cassette; False: recorded
 
 
 @runtime_checkable

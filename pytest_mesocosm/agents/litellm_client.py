@@ -25,7 +25,7 @@ from typing import Any
 
 from pytest_mesocosm.agents.transport import (
     Completion,
-    Message,
+    ModelRequest,
     TransientModelError,
     parse_retry_after,
 )
@@ -81,20 +81,26 @@ class LiteLLMTransport:
             return []
         return list(report.get("missing_keys") or [])
 
-    async def complete(
-        self, messages: list[Message], *, schema: dict[str, Any] | None,
-        temperature: float, max_tokens: int,
-    ) -> Completion:
+    async def complete(self, request: ModelRequest) -> Completion:
         kwargs: dict[str, Any] = {
-            "model": self.model, "messages": messages, "temperature": temperature,
-            "max_tokens": max_tokens, "timeout": self.timeout, "max_retries": 0,
+            "model": self.model, "messages": request.messages,
+            "temperature": request.temperature, "max_tokens": request.max_tokens,
+            "timeout": self.timeout, "max_retries": 0,
         }
         if self.api_base:
             kwargs["api_base"] = self.api_base
-        if schema is not None:
+        if request.tool is not None:
+            kwargs["tools"] = [{"type": "function", "function": {
+                "name": request.tool.name, "description": request.tool.description,
+                "parameters": request.schema or {"type": "object"},
+            }}]
+            kwargs["tool_choice"] = {"type": "function", "function": {"name": request.tool.name}}
+        elif request.schema is not None:
             kwargs["response_format"] = {
-                "type": "json_schema", "json_schema": {"name": "action", "schema": schema},
+                "type": "json_schema", "json_schema": {"name": "action", "schema": request.schema},
             }
+        if request.think is not None:
+            kwargs["extra_body"] = {"think": request.think}
         kwargs.update(self.extra)
         try:
             response = await self.litellm.acompletion(**kwargs)
@@ -103,12 +109,14 @@ class LiteLLMTransport:
         message = response.choices[0].message
         usage = getattr(response, "usage", None)
         cost = (getattr(response, "_hidden_params", None) or {}).get("response_cost")
+        calls = getattr(message, "tool_calls", None) or []
         return Completion(
             text=message.content or "",
             prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
             completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
             cost=float(cost) if isinstance(cost, (int, float)) else 0.0,
             reasoning=getattr(message, "reasoning_content", None) or None,
+            tool_arguments=calls[0].function.arguments if calls else None,
         )
 
     def _map_error(self, exc: Exception) -> ModelError:

@@ -1,30 +1,34 @@
-"""The LLM agent: prompt -> model (with retries) -> parsed action, for any model id.
+"""The LLM agent: prompt profile -> model (with retries) -> parsed action, for any model id.
 
 One agent serves every concurrent episode of a run: it keeps no episode state, only the
-transport's pooled connection and a small cache of system messages (built once per
-task and env system prompt, not once per step). ``ollama/`` and ``ollama_chat/`` ids go
-straight to Ollama's /api/chat; every other id goes through LiteLLM - see
-:mod:`pytest_mesocosm.agents.ollama` for the measured reason.
+transport's pooled connection and its prompt profile
+(:mod:`~pytest_mesocosm.agents.profile`: ``hosted`` or ``chat``). ``ollama/`` and
+``ollama_chat/`` ids go straight to Ollama's /api/chat; every other id goes through
+LiteLLM - see :mod:`pytest_mesocosm.agents.ollama` for the measured reason.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-from pytest_mesocosm.agents.base import AgentContext, AgentReply, TaskInfo
+from pytest_mesocosm.agents.base import AgentContext, AgentReply
+from pytest_mesocosm.agents.cache import CACHE_MODES, ModelCache
+from pytest_mesocosm.agents.cassette import CASSETTE_DIR
 from pytest_mesocosm.agents.ollama import OllamaTransport, is_ollama_model
-from pytest_mesocosm.agents.parsing import parse_action
-from pytest_mesocosm.agents.prompts import build_messages, system_prompt
-from pytest_mesocosm.agents.structured import STRUCTURED_TYPES, response_schema
-from pytest_mesocosm.agents.transport import RetryPolicy, Transport, call_with_retries
+from pytest_mesocosm.agents.profile import PROMPT_STYLES, make_profile, model_id
+from pytest_mesocosm.agents.transport import (
+    Completion,
+    RetryPolicy,
+    Transport,
+    call_with_retries,
+)
 from pytest_mesocosm.agents.waiting import WaitNotices
 from pytest_mesocosm.engine.config import AgentOptions
 from pytest_mesocosm.errors import AgentConfigError
-
-_SYSTEM_CACHE_SIZE = 64
 
 
 class LLMAgent:
@@ -33,6 +37,8 @@ class LLMAgent:
     ``retry`` overrides the backoff (its ``retries`` always comes from ``options``);
     ``completion_kwargs`` go to every ``litellm.acompletion`` call as they are (e.g.
     ``api_key``, ``extra_headers``, or LiteLLM's ``mock_response`` in tests).
+    ``cache_dir`` is the cassette folder when ``options.cache`` is not ``off`` (default:
+    ``cassettes/`` in the working directory; :func:`make_agent` puts it by the manifest).
     """
 
     def __init__(
@@ -41,81 +47,69 @@ class LLMAgent:
         *,
         retry: RetryPolicy | None = None,
         completion_kwargs: Mapping[str, Any] | None = None,
+        cache_dir: Path | None = None,
     ):
         _check_options(options)
         self.options = options
         self.name = options.model
         self.retry = replace(retry or RetryPolicy(), retries=options.retries)
+        self.model = model = model_id(options)
         self.transport: Transport
-        if is_ollama_model(options.model):
+        if is_ollama_model(model):
             if completion_kwargs:
                 raise AgentConfigError(
-                    f"completion_kwargs apply to LiteLLM models only, not {options.model}"
+                    f"completion_kwargs apply to LiteLLM models only, not {model}"
                 )
             self.transport = OllamaTransport(
-                options.model, api_base=options.api_base, timeout=options.timeout
+                model, api_base=options.api_base, timeout=options.timeout
             )
         else:
             from pytest_mesocosm.agents.litellm_client import LiteLLMTransport
 
             self.transport = LiteLLMTransport(
-                options.model, api_base=options.api_base, timeout=options.timeout,
+                model, api_base=options.api_base, timeout=options.timeout,
                 extra=completion_kwargs,
             )
-        self._systems: dict[tuple[int, str | None], tuple[TaskInfo, str, Any]] = {}
+        self.profile = make_profile(options, model, supports_schema=self.transport.supports_schema)
+        self.cache = None if options.cache == "off" else ModelCache(
+            options.cache, options.cache_dir or cache_dir or Path(CASSETTE_DIR), model
+        )
         self._notices = WaitNotices(options.model)
 
-    def _prepared(self, ctx: AgentContext) -> tuple[str, Any]:
-        """(system message, response schema or None) for this task and env prompt."""
-        key = (id(ctx.task), ctx.env_system_prompt)
-        cached = self._systems.get(key)
-        if cached is not None and cached[0] is ctx.task:
-            return cached[1], cached[2]
-        schema = self._schema(ctx.task.action_space)
-        system = system_prompt(ctx.task, ctx.env_system_prompt, structured=schema is not None)
-        if len(self._systems) >= _SYSTEM_CACHE_SIZE:
-            self._systems.clear()
-        self._systems[key] = (ctx.task, system, schema)  # holding the task pins its id
-        return system, schema
-
-    def _schema(self, action_space: dict[str, Any]) -> dict[str, Any] | None:
-        mode = self.options.structured_output
-        if mode == "off" or action_space.get("type") not in STRUCTURED_TYPES:
-            return None
-        if mode == "auto" and not self.transport.supports_schema:
-            return None
-        return response_schema(action_space)
-
     async def act(self, ctx: AgentContext) -> AgentReply:
-        system, schema = self._prepared(ctx)
-        messages = build_messages(ctx, system, self.options.history)
-        options = self.options
+        request = self.profile.request(ctx)
         started = time.perf_counter()
-        call = call_with_retries(
-            lambda: self.transport.complete(
-                messages, schema=schema, temperature=options.temperature,
-                max_tokens=options.max_tokens,
-            ),
-            self.retry,
-            self._notices.say,
-        )
-        completion = await self._notices.watch(call, options.timeout, self.retry.retries)
+
+        def call() -> Awaitable[Completion]:
+            attempts = call_with_retries(lambda: self.transport.complete(request), self.retry,
+                                         self._notices.say)
+            return self._notices.watch(attempts, self.options.timeout, self.retry.retries)
+
+        cached: bool | None = None
+        if self.cache is None:
+            completion = await call()
+        else:
+            completion, cached = await self.cache.complete(request, ctx, call)
         latency = time.perf_counter() - started
-        parsed = parse_action(completion.text, ctx.task.action_space)
+        parsed = self.profile.read(completion, ctx)
         reasoning = "\n\n".join(p for p in (completion.reasoning, parsed.reasoning) if p)
         return AgentReply(
             action=parsed.action,
             raw_text=completion.text,
             parse_error=parsed.error,
             reasoning=reasoning or None,
-            messages=messages,
+            messages=request.messages,
             prompt_tokens=completion.prompt_tokens,
             completion_tokens=completion.completion_tokens,
             cost=completion.cost,
             latency=latency,
+            cached=cached,
         )
 
     async def preflight(self) -> None:
+        if self.cache is not None and self.cache.replaying:
+            self.cache.preflight()  # the model is never asked: no server, no key needed
+            return
         await self.transport.preflight()
 
     async def aclose(self) -> None:
@@ -140,3 +134,14 @@ def _check_options(options: AgentOptions) -> None:
         raise AgentConfigError(f"retries={options.retries}: use 0 or more")
     if not 0 <= options.temperature <= 2:
         raise AgentConfigError(f"temperature={options.temperature}: use a value from 0 to 2")
+    if options.cache not in CACHE_MODES:
+        raise AgentConfigError(f"cache={options.cache!r}: use {', '.join(CACHE_MODES)}")
+    if options.prompt_style not in PROMPT_STYLES:
+        raise AgentConfigError(
+            f"prompt_style={options.prompt_style!r}: use {' or '.join(PROMPT_STYLES)}"
+        )
+    if options.prompt_style == "hosted" and options.history is not None:
+        raise AgentConfigError(
+            f"history={options.history}: the hosted prompt style is stateless (one turn a "
+            "step); use prompt style chat to send earlier turns"
+        )

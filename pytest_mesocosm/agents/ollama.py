@@ -32,6 +32,7 @@ import aiohttp
 from pytest_mesocosm.agents.transport import (
     Completion,
     Message,
+    ModelRequest,
     TransientModelError,
     parse_retry_after,
 )
@@ -115,18 +116,22 @@ class OllamaTransport:
     def _not_pulled(self) -> str:
         return f"model {self.model} is not pulled: run `ollama pull {self.model}`"
 
-    async def complete(
-        self, messages: list[Message], *, schema: dict[str, Any] | None,
-        temperature: float, max_tokens: int,
-    ) -> Completion:
+    async def complete(self, request: ModelRequest) -> Completion:
+        if request.tool is not None:
+            raise AgentConfigError(
+                f"a forced tool call ({request.tool.name}) is not sent to Ollama models"
+            )
+        schema = request.schema
         body: dict[str, Any] = {
             "model": self.model,
-            "messages": [_ollama_message(m) for m in messages],
+            "messages": [_ollama_message(m) for m in request.messages],
             "stream": False,
-            "options": {"temperature": temperature, "num_predict": max_tokens},
+            "options": {"temperature": request.temperature, "num_predict": request.max_tokens},
         }
         if schema is not None:
             body["format"] = schema
+        if request.think is not None:
+            body["think"] = request.think
         try:
             async with self._client().post(
                 self._chat_url, data=json.dumps(body), headers=_JSON

@@ -1,4 +1,4 @@
-"""What the model is told: the system message, and each step as a chat.
+"""The ``chat`` prompt profile: the system message, and each step as a chat.
 
 The system message stacks, in this order: the env's own system prompt (from ``/reset``
 or ``/step``), the user's system prompt, what the env is (name, description, the
@@ -20,9 +20,13 @@ import json
 from typing import Any
 
 from pytest_mesocosm.agents.base import AgentContext, TaskInfo, Turn
-from pytest_mesocosm.agents.parsing import without_reasoning
+from pytest_mesocosm.agents.parsing import ParsedAction, parse_action, without_reasoning
+from pytest_mesocosm.agents.structured import STRUCTURED_TYPES, response_schema
+from pytest_mesocosm.agents.transport import Completion, ModelRequest
+from pytest_mesocosm.engine.config import AgentOptions
 
 Message = dict[str, Any]
+_SYSTEM_CACHE_SIZE = 64
 
 _FREE_TEXT = "Reply with your reasoning if you like, then a final line `ACTION: <action>`."
 
@@ -150,3 +154,48 @@ def _assistant_text(turn: Turn) -> str:
         return without_reasoning(turn.raw_text) if "<" in turn.raw_text else turn.raw_text
     action = turn.action
     return action if isinstance(action, str) else json.dumps(action, ensure_ascii=False)
+
+
+class ChatProfile:
+    """Multi-turn chat with ``ACTION:`` lines; structured output as the options say.
+
+    Keeps a small cache of system messages (built once per task and env system prompt,
+    not once per step); it holds no episode state, so one profile serves every episode.
+    """
+
+    def __init__(self, options: AgentOptions, supports_schema: bool):
+        self.options = options
+        self.supports_schema = supports_schema
+        self._systems: dict[tuple[int, str | None], tuple[TaskInfo, str, Any]] = {}
+
+    def _prepared(self, ctx: AgentContext) -> tuple[str, Any]:
+        """(system message, response schema or None) for this task and env prompt."""
+        key = (id(ctx.task), ctx.env_system_prompt)
+        cached = self._systems.get(key)
+        if cached is not None and cached[0] is ctx.task:
+            return cached[1], cached[2]
+        schema = self._schema(ctx.task.action_space)
+        system = system_prompt(ctx.task, ctx.env_system_prompt, structured=schema is not None)
+        if len(self._systems) >= _SYSTEM_CACHE_SIZE:
+            self._systems.clear()
+        self._systems[key] = (ctx.task, system, schema)  # holding the task pins its id
+        return system, schema
+
+    def _schema(self, action_space: dict[str, Any]) -> dict[str, Any] | None:
+        mode = self.options.structured_output
+        if mode == "off" or action_space.get("type") not in STRUCTURED_TYPES:
+            return None
+        if mode == "auto" and not self.supports_schema:
+            return None
+        return response_schema(action_space)
+
+    def request(self, ctx: AgentContext) -> ModelRequest:
+        system, schema = self._prepared(ctx)
+        return ModelRequest(
+            messages=build_messages(ctx, system, self.options.history),
+            temperature=self.options.temperature, max_tokens=self.options.max_tokens,
+            schema=schema,
+        )
+
+    def read(self, completion: Completion, ctx: AgentContext) -> ParsedAction:
+        return parse_action(completion.text, ctx.task.action_space)

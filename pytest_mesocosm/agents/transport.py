@@ -1,6 +1,7 @@
 """How the LLM agent reaches a model, and how a failed call is retried.
 
-A transport sends one chat and returns a :class:`Completion`; it raises
+A transport sends one :class:`ModelRequest` (built by a prompt profile) and returns a
+:class:`Completion`; it raises
 :class:`TransientModelError` for failures worth another try (connection refused or
 reset, timeouts, 5xx, 429) and :class:`~pytest_mesocosm.errors.ModelError` for the rest
 (model not pulled, key rejected, bad request). :func:`call_with_retries` owns the retry
@@ -24,6 +25,31 @@ T = TypeVar("T")
 Message = dict[str, Any]
 
 
+@dataclass(frozen=True)
+class ToolChoice:
+    """A function the model is forced to call; its parameters are the request's schema."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """Everything one model call sends, the same for every transport.
+
+    ``schema`` constrains the answer: as a response format, or as the parameters of
+    ``tool`` when one is forced. ``think`` switches a model's thinking on or off where
+    the server has such a switch (Ollama); ``None`` leaves the model's default.
+    """
+
+    messages: list[Message]
+    temperature: float
+    max_tokens: int
+    schema: dict[str, Any] | None = None
+    tool: ToolChoice | None = None
+    think: bool | None = None
+
+
 @dataclass
 class Completion:
     """One model answer and what it cost."""
@@ -33,6 +59,7 @@ class Completion:
     completion_tokens: int = 0
     cost: float = 0.0
     reasoning: str | None = None  # a separate thinking channel, when the provider has one
+    tool_arguments: str | None = None  # the forced tool call's arguments (JSON text)
 
 
 class Transport(Protocol):
@@ -40,10 +67,7 @@ class Transport(Protocol):
 
     supports_schema: bool  # whether "auto" structured output is sent
 
-    async def complete(
-        self, messages: list[Message], *, schema: dict[str, Any] | None,
-        temperature: float, max_tokens: int,
-    ) -> Completion: ...
+    async def complete(self, request: ModelRequest) -> Completion: ...
 
     async def preflight(self) -> None: ...
 

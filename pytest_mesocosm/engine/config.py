@@ -22,11 +22,16 @@ class AgentOptions:
     temperature: float = 0.0
     max_tokens: int = 512
     system_prompt: str | None = None
-    history: int | None = None  # None: whole episode as one chat; 0: one stateless turn a step
+    # "hosted": the hosted platform's stateless prompt and parser (comparable numbers);
+    # "chat": the episode as one chat with ACTION: lines (see agents/profile.py)
+    prompt_style: Literal["hosted", "chat"] = "hosted"
+    history: int | None = None  # chat only; None: whole episode as one chat; k: last k steps
     api_base: str | None = None
-    structured_output: Literal["auto", "on", "off"] = "auto"
+    structured_output: Literal["auto", "on", "off"] = "auto"  # chat only; hosted decides itself
     timeout: float = 120.0  # seconds per model call
     retries: int = 3  # extra attempts on transient errors and rate limits
+    cache: Literal["off", "use", "replay", "refresh"] = "off"  # see agents/cache.py
+    cache_dir: Path | None = None  # None: cassettes/ beside the manifest
 
 
 @dataclass

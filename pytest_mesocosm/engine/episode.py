@@ -152,18 +152,25 @@ class _Episode:
         reply = await self.agent.act(ctx)
         self.waiting_since = None
         result = self.result
-        result.model_calls += 1
         result.prompt_tokens += reply.prompt_tokens
         result.completion_tokens += reply.completion_tokens
-        result.cost += reply.cost
+        if reply.cached:  # from the cassette: no call made, nothing paid
+            result.cache_hits += 1
+            result.saved_tokens += reply.prompt_tokens + reply.completion_tokens
+            result.saved_cost += reply.cost
+        else:
+            result.model_calls += 1
+            result.cost += reply.cost
+            result.cache_misses += reply.cached is False
         self._event(
             "model_call", step=ctx.step, messages=reply.messages, raw_text=reply.raw_text,
             reasoning=reply.reasoning, prompt_tokens=reply.prompt_tokens,
             completion_tokens=reply.completion_tokens, cost=reply.cost, latency=reply.latency,
+            cached=reply.cached,
         )
         if limits.max_tokens_total is not None and result.tokens > limits.max_tokens_total:
             raise _EpisodeEnded(EpisodeStatus.TRUNCATED, reason="token_budget")
-        if limits.max_cost is not None and result.cost > limits.max_cost:
+        if limits.max_cost is not None and result.cost + result.saved_cost > limits.max_cost:
             raise _EpisodeEnded(EpisodeStatus.TRUNCATED, reason="cost_budget")
         return reply
 
@@ -230,6 +237,9 @@ async def run_episode(
             total_reward=result.total_reward, steps=result.steps,
             invalid_actions=result.invalid_actions, prompt_tokens=result.prompt_tokens,
             completion_tokens=result.completion_tokens, cost=result.cost,
+            model_calls=result.model_calls, cache_hits=result.cache_hits,
+            cache_misses=result.cache_misses, saved_tokens=result.saved_tokens,
+            saved_cost=result.saved_cost,
             wall_seconds=result.wall_seconds, terminal_info=result.last_info,
         )
     return result

@@ -67,10 +67,14 @@ class EpisodeResult:
     steps: int = 0
     last_info: dict[str, Any] = field(default_factory=dict)
     invalid_actions: int = 0
-    model_calls: int = 0
-    prompt_tokens: int = 0
+    model_calls: int = 0  # calls that reached the model (cassette answers are not)
+    prompt_tokens: int = 0  # tokens of every answer, recorded ones too (budgets replay alike)
     completion_tokens: int = 0
-    cost: float = 0.0
+    cost: float = 0.0  # money spent; recorded answers cost nothing
+    cache_hits: int = 0  # answers read from the cassette
+    cache_misses: int = 0  # answers the cache had to ask the model for (and recorded)
+    saved_tokens: int = 0  # tokens of the cassette answers
+    saved_cost: float = 0.0  # what the cassette answers cost when they were recorded
     wall_seconds: float = 0.0
     trace_path: str | None = None
     rejections: dict[str, int] = field(default_factory=dict)  # why actions were rejected

@@ -65,6 +65,7 @@ def task_info(manifest: Manifest, system_prompt: str | None = None) -> TaskInfo:
         action_space=vow.action_space.model_dump(by_alias=True, exclude_none=True),
         observation_space=vow.observation_space.model_dump(by_alias=True, exclude_none=True),
         system_prompt=system_prompt,
+        domain_description=vow.description,
     )
 
 

@@ -12,12 +12,14 @@ written. The episode loop writes these events:
                    the wall-clock ISO time, so exports can date every event)
 ``observation``    step, data, content_type (after reset: step 0; system_prompt if any)
 ``model_call``     step, messages, raw_text, reasoning, prompt_tokens, completion_tokens,
-                   cost, latency
+                   cost, latency, cached (null: no cache; true: read from the cassette,
+                   no call made; false: called and recorded)
 ``action``         step, action
 ``step_result``    step, action, observation, reward, terminated, truncated, info
 ``invalid_action`` step, action, raw_text, reason
 ``episode_end``    status, reason, error, total_reward, steps, invalid_actions,
-                   prompt_tokens, completion_tokens, cost, wall_seconds, terminal_info
+                   prompt_tokens, completion_tokens, cost, model_calls, cache_hits,
+                   cache_misses, saved_tokens, saved_cost, wall_seconds, terminal_info
 
 Values that JSON cannot hold are converted, never refused: bytes become base64,
 NaN/inf become the strings "nan"/"inf"/"-inf", dataclasses and enums become their

@@ -96,6 +96,21 @@ def _threshold(where: str) -> Convert:
     return convert
 
 
+def _choice(*choices: str) -> Callable[[str], Convert]:
+    def make(where: str) -> Convert:
+        def convert(text: str) -> str:
+            value = str(text).strip()
+            if value not in choices:
+                raise pytest.UsageError(
+                    f"{where}: expected {' or '.join(choices)}, got {text!r}"
+                )
+            return value
+
+        return convert
+
+    return make
+
+
 def _text(where: str) -> Convert:
     def convert(text: str) -> str:
         if not str(text).strip():
@@ -141,8 +156,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("temperature", "sampling temperature (default 0)", _number, 0.0),
     Option("max-tokens", "most tokens per model reply (default 512)", lambda w: _whole(w, 1), 512),
     Option("system-prompt", "extra system prompt for the model", _text),
-    Option("history", "earlier turns sent to the model (default: the whole episode)",
-           lambda w: _whole(w, 0)),
+    Option("prompt-style", "how the model is asked: 'hosted' (default; the hosted platform's "
+           "stateless prompt and parser, comparable numbers) or 'chat' (the episode as one chat)",
+           _choice("hosted", "chat"), "hosted"),
+    Option("cache", "recorded model calls in cassettes/ beside each manifest: 'off' (default), "
+           "'use' (read, record what is missing), 'replay' (read only, a miss fails: CI "
+           "without a model key), 'refresh' (call and overwrite)",
+           _choice("off", "use", "replay", "refresh"), "off"),
+    Option("history", "earlier turns sent to the model with --mesocosm-prompt-style chat "
+           "(default: the whole episode)", lambda w: _whole(w, 0)),
     Option("model-timeout", "seconds one model call may take before it is retried "
            "(default 120)", _number, 120.0),
     Option("model-retries", "extra attempts of a failed or timed-out model call (default 3)",
@@ -246,6 +268,7 @@ class Settings:
             agent=AgentOptions(
                 model=v["model"], temperature=v["temperature"], max_tokens=v["max_tokens"],
                 system_prompt=v["system_prompt"], history=v["history"], api_base=v["api_base"],
+                prompt_style=v["prompt_style"], cache=v["cache"],
                 timeout=v["model_timeout"], retries=v["model_retries"],
             ),
             seeds=v["seeds"], episodes=v["episodes"], repeats=v["repeats"],

@@ -407,6 +407,8 @@ def run_extras(results: list[EpisodeResult]) -> dict[str, float | None]:
 
     Steps and the invalid-action rate describe play, so they count scoreable episodes
     only; tokens, cost and wall time were spent either way, so they count every episode.
+    Answers read from a cassette are counted apart (hits, misses, saved tokens and cost);
+    their tokens stay in the totals, so a replayed run reads like the recorded one.
     """
     played = [r for r in results if r.scoreable]
     steps = sum(r.steps for r in played)
@@ -421,6 +423,11 @@ def run_extras(results: list[EpisodeResult]) -> dict[str, float | None]:
         "total_cost": math.fsum(r.cost for r in results),
         "total_wall_seconds": wall,
         "mean_wall_seconds": _mean(wall, len(results)),
+        "model_calls": float(sum(r.model_calls for r in results)),
+        "cache_hits": float(sum(r.cache_hits for r in results)),
+        "cache_misses": float(sum(r.cache_misses for r in results)),
+        "saved_tokens": float(sum(r.saved_tokens for r in results)),
+        "saved_cost": math.fsum(r.saved_cost for r in results),
     }
 
 

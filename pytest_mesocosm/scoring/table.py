@@ -86,6 +86,19 @@ def _extras_line(metrics: RunMetrics) -> str:
     )
 
 
+def _cache_line(metrics: RunMetrics) -> str | None:
+    """Answers read from the cassette, apart from the calls made; None without a cache."""
+    x = metrics.extras
+    hits, misses = x.get("cache_hits") or 0, x.get("cache_misses") or 0
+    if not hits and not misses:
+        return None
+    return (
+        f"cache: {hits:,.0f} hits, {misses:,.0f} misses, {x.get('model_calls') or 0:,.0f} "
+        f"model calls; saved {x.get('saved_tokens') or 0:,.0f} tokens and "
+        f"${x.get('saved_cost') or 0:.4f}"
+    )
+
+
 def _pass_k_line(metrics: RunMetrics) -> str | None:
     if not metrics.pass_at_k:
         return None
@@ -113,6 +126,9 @@ def format_metrics_table(metrics: RunMetrics, gate: GateResult | None = None) ->
              for row in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines += [_outcome_line(metrics), _extras_line(metrics)]
+    cache = _cache_line(metrics)
+    if cache:
+        lines.append(cache)
     pass_k = _pass_k_line(metrics)
     if pass_k:
         lines.append(pass_k)
@@ -144,6 +160,9 @@ def format_markdown(
         name = f"**{row[0]}**" if row[0].endswith(" *") else row[0]
         lines.append("| " + " | ".join(_md_cell(c) for c in (name, *row[1:])) + " |")
     lines += ["", _outcome_line(metrics), "", _extras_line(metrics)]
+    cache = _cache_line(metrics)
+    if cache:
+        lines += ["", cache]
     pass_k = _pass_k_line(metrics)
     if pass_k:
         lines += ["", pass_k]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -134,7 +135,7 @@ def test_ollama_model_through_the_fake_server(
                     "--api-base", fake.url, "--episodes", "2", "--out", "runs",
                     "--env-url", dead_url,
                     "--system-prompt", "Think in one word.", "--temperature", "0.7",
-                    "--max-tokens", "33", "--history", "0")
+                    "--max-tokens", "33", "--history", "0", "--prompt-style", "chat")
     assert result.exit_code == 0, result.output
     assert "scored 2/2 episodes" in result.output
     bodies = fake.chat_bodies()
@@ -146,6 +147,64 @@ def test_ollama_model_through_the_fake_server(
     assert [r["status"] for r in data["results"]] == ["completed", "completed"]
     assert [r["invalid_actions"] for r in data["results"]] == [0, 0]  # all valid guesses
     assert sum(r["prompt_tokens"] for r in data["results"]) > 0
+
+
+def _wordle_rules() -> str:
+    spec = importlib.util.spec_from_file_location("wordle_env_rules", WORDLE / "env.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return str(module.RULES.format(n=6))
+
+
+def test_prompt_styles_send_what_each_profile_promises(
+    invoke: Invoke, cli_env: Path, fake_ollama: Callable[..., Any], dead_url: str
+) -> None:
+    """hosted (the default): two messages a step, as the platform builds them, its parser,
+    and an env's 422 re-asked in the same step; chat: one growing chat with ACTION: lines."""
+    from pytest_mesocosm.agents.hosted import CLOSING
+
+    fake = fake_ollama(replies=["zzzzz", "crane", "slate"])
+    result = invoke("run", "local", "--manifest", WORDLE_MANIFEST, "--model", "ollama/llama3.2",
+                    "--api-base", fake.url, "--seeds", "0", "--out", "runs",
+                    "--env-url", dead_url)
+    assert result.exit_code in (0, 1), result.output
+    bodies = fake.chat_bodies()
+    system = f"{_wordle_rules()}\n\n## Action Space\nA 5-letter lowercase word.\n\n"
+    system += CLOSING["free"]
+    assert all([m["role"] for m in b["messages"]] == ["system", "user"] for b in bodies)
+    assert all(b["messages"][0]["content"] == system for b in bodies)
+    assert all(b["think"] is False and b["options"]["num_predict"] == 512 for b in bodies)
+    first, again, second = (b["messages"][1]["content"] for b in bodies[:3])
+    assert first.startswith("[Step 1]\n{") and '"guesses_remaining": 6' in first
+    assert again.startswith(first + "\n\nYour action was rejected: 'zzzzz' is not in the word")
+    assert second.startswith("[Step 2]\n{") and '"last_guess": "crane"' in second
+    data = _results(cli_env / "runs")
+    assert data["results"][0]["invalid_actions"] >= 1
+
+    chat = fake_ollama(replies=["ACTION: crane", "ACTION: slate"])
+    result = invoke("run", "local", "--manifest", WORDLE_MANIFEST, "--model", "ollama/llama3.2",
+                    "--api-base", chat.url, "--seeds", "0", "--out", "runs-chat",
+                    "--env-url", dead_url, "--prompt-style", "chat")
+    assert result.exit_code in (0, 1), result.output
+    bodies = chat.chat_bodies()
+    assert [len(b["messages"]) for b in bodies[:3]] == [2, 4, 6]
+    assert "ACTION: <action>" in bodies[0]["messages"][0]["content"]
+    assert "think" not in bodies[0] and bodies[0]["options"]["num_predict"] == 512
+    assert bodies[1]["messages"][2] == {"role": "assistant", "content": "ACTION: crane"}
+    assert _results(cli_env / "runs-chat")["results"][0]["invalid_actions"] == 0
+
+
+def test_history_needs_the_chat_prompt_style(
+    invoke: Invoke, cli_env: Path, fake_ollama: Callable[..., Any], dead_url: str
+) -> None:
+    result = invoke("run", "local", "--manifest", WORDLE_MANIFEST, "--model", "ollama/llama3.2",
+                    "--api-base", fake_ollama().url, "--env-url", dead_url, "--history", "2")
+    assert result.exit_code != 0
+    assert _error_line(result) == (
+        "Error: history=2: the hosted prompt style is stateless (one turn a step); "
+        "use prompt style chat to send earlier turns"
+    )
 
 
 def test_ollama_host_as_a_real_process(

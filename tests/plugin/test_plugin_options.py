@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from fakes.ollama_server import FakeOllama
 from plugin_support import copy_example, dedent, edit_manifest, mesocosm
 
 FLAG_ERRORS = [
@@ -16,6 +17,8 @@ FLAG_ERRORS = [
      "ERROR: --mesocosm-seeds: expected seeds like '0,1,2' or '0-9' or '3,5-7', got '1,x'"),
     (["--mesocosm-env-url", "localhost:8765"],
      "ERROR: --mesocosm-env-url: expected an http:// or https:// URL, got 'localhost:8765'"),
+    (["--mesocosm-prompt-style", "plain"],
+     "ERROR: --mesocosm-prompt-style: expected hosted or chat, got 'plain'"),
     (["--mesocosm-threshold", "win_rate=>0.5"],
      "ERROR: --mesocosm-threshold: cannot read threshold 'win_rate=>0.5': expected NAME*"),
 ]
@@ -38,6 +41,31 @@ def test_bad_ini_value_names_the_ini_key(pytester: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines(
         ["ERROR: ini option mesocosm_repeats: expected a whole number >= 1, got 'twice'"]
     )
+
+
+def test_prompt_style_ini_twin_is_checked(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nmesocosm_prompt_style = stateless\n")
+    result = mesocosm(pytester)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: ini option mesocosm_prompt_style: expected hosted or chat, got 'stateless'"]
+    )
+
+
+@pytest.mark.parametrize(("ini", "lengths"), [("", [2, 2]), ("chat", [2, 4])])
+def test_prompt_style_reaches_the_model(pytester: pytest.Pytester, ini: str,
+                                        lengths: list[int]) -> None:
+    """hosted by default (two messages every step); the ini twin turns the chat on."""
+    copy_example(pytester, "wordle")
+    if ini:
+        pytester.makeini(f"[pytest]\nmesocosm_prompt_style = {ini}\n")
+    with FakeOllama(["crane", "slate"]) as fake:
+        result = mesocosm(pytester, "-p", "no:xdist", "--mesocosm-seeds", "0",
+                          "--mesocosm-model", "ollama/llama3.2", "--mesocosm-api-base", fake.url)
+        bodies = fake.chat_bodies()
+    assert result.ret in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+    assert [len(b["messages"]) for b in bodies[:2]] == lengths
+    assert bodies[0]["messages"][1]["content"].startswith("[Step 1]\n" if not ini else "{")
 
 
 def test_threshold_naming_no_metric_is_one_collection_error(pytester: pytest.Pytester) -> None:
