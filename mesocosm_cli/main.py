@@ -54,5 +54,5 @@ for command in (auth, team, init, run, env, register, doctor, validate, eval_, c
     cli.add_command(command)
 
 
-if __name__ == "__main__":  # python -m mesocosm_cli.main
+if __name__ == "__main__":  # python -m mesocosm_cli.main, where the script is not installed
     cli()

@@ -137,6 +137,10 @@ def test_a_rejected_probe_action_passes_with_a_note(urls: dict[str, str]) -> Non
     assert verdicts(findings)["step"] == "pass" and "reward" not in verdicts(findings)
     assert message(findings, "step").startswith(
         "the env rejected the probe action 'hello' with 422 (action must be an integer in [")
+    # our extension, not the hosted platform's: there a 422 fails the episode
+    assert verdicts(findings)["invalid_action"] == "warn"
+    assert "the hosted platform's runner fails the episode on a 422" in message(
+        findings, "invalid_action")
     assert live_episodes(urls["good"]) == 0
 
 

@@ -22,6 +22,15 @@ def score(distance: int) -> float:
     return max(0.0, 1.0 - distance / FULL_CREDIT_WITHIN)
 
 
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A rejected action as quoted back in a 422: bounded, whatever the client sent."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer too long to print
+        return f"a {type(value).__name__} too long to show"
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
 class NumberlineEnv(BaseEnv):
     """Guess an integer in ``[low, low + 100]``; the seed picks ``low`` and the number.
 
@@ -56,12 +65,16 @@ class NumberlineEnv(BaseEnv):
             try:
                 action = int(action.strip())
             except ValueError:
-                raise InvalidAction(f"{action!r} is not a whole number; reply with one integer "
-                                    f"from {self._low} to {high}") from None
+                raise InvalidAction(f"{shown(action)} is not a whole number; reply with one "
+                                    f"integer from {self._low} to {high}") from None
         if isinstance(action, bool) or not isinstance(action, int):
-            raise InvalidAction(f"a guess is an integer, got {type(action).__name__} {action!r}")
+            raise InvalidAction(
+                f"a guess is an integer, got {type(action).__name__} {shown(action)}"
+            )
         if not self._low <= action <= high:
-            raise InvalidAction(f"{action} is outside [{self._low}, {high}]; guess inside it")
+            raise InvalidAction(
+                f"{shown(action)} is outside [{self._low}, {high}]; guess inside it"
+            )
         return action
 
     def step(self, action: Any) -> StepResult:

@@ -44,13 +44,23 @@ def score_guess(guess: str, secret: str) -> str:
     return "".join(marks)
 
 
+def shown(value: Any, limit: int = 40) -> str:
+    """A rejected action as quoted back in a 422: bounded, whatever the client sent."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def check_guess(action: Any) -> str:
     """The guess as a lowercase word, or :class:`InvalidAction` saying what is wrong."""
     if not isinstance(action, str):
-        raise InvalidAction(f"a guess is a word (a string), got {type(action).__name__} {action!r}")
+        raise InvalidAction(
+            f"a guess is a word (a string), got {type(action).__name__} {shown(action)}"
+        )
     guess = action.strip().lower()
     if len(guess) != 5 or not (guess.isascii() and guess.isalpha()):
-        raise InvalidAction(f"{action!r} is not a 5-letter word; reply with one word, letters a-z")
+        raise InvalidAction(
+            f"{shown(action)} is not a 5-letter word; reply with one word, letters a-z"
+        )
     if guess not in WORD_SET:
         raise InvalidAction(f"{guess!r} is not in the word list; guess a common English word")
     return guess

@@ -141,6 +141,11 @@ def interpreter(python: str | None) -> str | None:
 @click.option("--python", metavar="PATH",
               help="Interpreter for adapter.py (e.g. the env repo's virtualenv); a relative "
               "path is taken from the working directory.")
+@click.option("--model-timeout", type=click.FloatRange(min=0, min_open=True),
+              default=_DEFAULT.agent.timeout, show_default=True,
+              help="Seconds one model call may take before it is retried.")
+@click.option("--model-retries", type=click.IntRange(min=0), default=_DEFAULT.agent.retries,
+              show_default=True, help="Extra attempts of a failed or timed-out model call.")
 @click.option("--prompt-style", type=click.Choice(["hosted", "chat"]), default="hosted",
               show_default=True, help="hosted: the hosted platform's stateless prompt and "
               "parser (numbers comparable with it); chat: the episode as one chat.")
@@ -170,6 +175,7 @@ def local(ctx: click.Context, obj: CliContext, **opts: Any) -> None:
     opts["env_url"] = opts["env_url"] or obj.adapter_url().url
     opts["python"] = interpreter(opts["python"])
     config = build_config({**opts, "start_if_absent": True})
+    _show_notices()
     merged_thresholds(manifest, config, flag="--threshold")  # a bad one stops the run now
     agent = make_agent(config.agent, base_dir=manifest.root)  # a bad --model fails first
     progress = None if quiet else Progress(as_scoring(manifest.scoring).primary)
@@ -196,6 +202,18 @@ def _exit(verdict: Verdict) -> None:
         raise CliError("every episode ended in model_error; see the errors above", MODEL)
     if not verdict.passed:
         raise CliError("gate failed: " + "; ".join(verdict.reasons), FAILED)
+
+
+def _echo_notice(message: str) -> None:
+    click.echo(f"mesocosm: {message}", err=True)
+
+
+def _show_notices() -> None:
+    """The engine's notices (a slow or failing model) on stderr, as they come."""
+    from pytest_mesocosm.agents.waiting import listen
+
+    stop = listen(_echo_notice)
+    click.get_current_context().call_on_close(stop)
 
 
 def _print_run(run: BenchRun) -> None:

@@ -27,7 +27,10 @@ def validate(ctx: click.Context, file: str, fmt: str) -> None:
         validate_file,  # pydantic + jsonschema: only when used
     )
 
-    report = validate_file(file)
+    warnings: list[str] = []
+    report = validate_file(file, warnings)
+    for warning in warnings:  # stderr: stdout stays the hosted CLI's JSON
+        click.echo(f"warning: {warning}", err=True)
     if fmt == "json":
         click.echo(json.dumps(report, indent=2))
     else:

@@ -302,11 +302,21 @@ async def check_step(p: _Probe) -> list[Finding]:
         bodies, rejected = await _play_probe(p, episode_id)
     except EnvError as exc:
         return [Finding("step", "fail", f"POST /step with action {p.action!r} failed: {exc}")]
+    hosted = [] if rejected is None else [_hosted_422(p, rejected)]
     if not bodies and rejected is not None:
         return [Finding("step", "pass", f"the env rejected the probe action {p.action!r} with "
                         f"422 ({rejected.detail}), a valid answer; no step body was seen: pass "
-                        "an action it accepts as sample_action to check step bodies and rewards")]
-    return [_judge_shape(bodies), *_judge_rewards(p, bodies)]
+                        "an action it accepts as sample_action to check step bodies and rewards"),
+                *hosted]
+    return [_judge_shape(bodies), *_judge_rewards(p, bodies), *hosted]
+
+
+def _hosted_422(p: _Probe, rejected: ActionRejected) -> Finding:
+    """InvalidAction is this project's extension: the hosted runner fails on a 422."""
+    return Finding("invalid_action", "warn", f"the env answered 422 (InvalidAction) to "
+                   f"{_preview(p.action)}: here the model is asked again, but the hosted "
+                   "platform's runner fails the episode on a 422; to run there, answer a "
+                   "step with a penalty reward and the reason in the observation instead")
 
 
 async def check_unknown_episode(p: _Probe) -> list[Finding]:

@@ -31,6 +31,7 @@ class AdapterLease:
     started: bool
     health: dict[str, Any] = field(default_factory=dict)
     fallback_from: str | None = None  # the URL where nothing answered before starting one
+    process: AdapterProcess | None = field(default=None, repr=False, compare=False)
 
     def describe(self, manifest: Manifest) -> str:
         """The one line that says which adapter the run uses."""
@@ -132,6 +133,6 @@ async def adapter_for(
             raise AdapterStartError(
                 f"nothing answers at {fallback} and the manifest's adapter did not start: {exc}"
             ) from exc
-        yield AdapterLease(process.url, started=True, fallback_from=fallback)
+        yield AdapterLease(process.url, started=True, fallback_from=fallback, process=process)
     finally:
         await asyncio.to_thread(process.stop)

@@ -107,7 +107,10 @@ def _terminate(proc: subprocess.Popen[bytes], grace: float) -> None:
 
 
 class AdapterProcess:
-    """``python adapter.py --port N --host H`` run from the adapter's folder until stop().
+    """``python adapter.py --port N`` run from the adapter's folder until stop().
+
+    ``host`` is where the harness reaches it (adapters bind their own default, most
+    often every interface); many env repos parse ``--port`` only, so nothing else is passed.
 
     Use ``with AdapterProcess(path) as proc: proc.url`` or start()/stop(); stop() is
     idempotent and also runs when the with-body raises.
@@ -203,6 +206,21 @@ class AdapterProcess:
                 continue
             return self
 
+    def exit_note(self, wait: float = 0.2) -> str | None:
+        """Why the adapter stopped answering, if it exited: its code and its log's tail.
+
+        Waits up to ``wait`` seconds for a child that is dying (a refused connection can
+        come just before its exit code is known); None while it still runs.
+        """
+        if self._proc is None:
+            return None
+        try:
+            code = self._proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            return None
+        name = self.adapter.name
+        return f"the adapter process ({name}) exited with code {code}{self._log_tail()}"
+
     def stop(self) -> None:
         """Terminate the child (SIGTERM, ``grace`` seconds, then SIGKILL); idempotent."""
         if self._finalizer is not None:
@@ -219,7 +237,7 @@ class AdapterProcess:
             ) from exc
         try:
             self._proc = subprocess.Popen(
-                [self.python, adapter.name, "--port", str(port), "--host", self.host],
+                [self.python, adapter.name, "--port", str(port)],  # the contract: nothing else
                 cwd=adapter.parent,
                 stdin=subprocess.DEVNULL,
                 stdout=log,

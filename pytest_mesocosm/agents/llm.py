@@ -26,6 +26,7 @@ from pytest_mesocosm.agents.transport import (
     Transport,
     call_with_retries,
 )
+from pytest_mesocosm.agents.waiting import WaitNotices
 from pytest_mesocosm.engine.config import AgentOptions
 from pytest_mesocosm.errors import AgentConfigError
 
@@ -73,13 +74,16 @@ class LLMAgent:
         self.cache = None if options.cache == "off" else ModelCache(
             options.cache, options.cache_dir or cache_dir or Path(CASSETTE_DIR), model
         )
+        self._notices = WaitNotices(options.model)
 
     async def act(self, ctx: AgentContext) -> AgentReply:
         request = self.profile.request(ctx)
         started = time.perf_counter()
 
         def call() -> Awaitable[Completion]:
-            return call_with_retries(lambda: self.transport.complete(request), self.retry)
+            attempts = call_with_retries(lambda: self.transport.complete(request), self.retry,
+                                         self._notices.say)
+            return self._notices.watch(attempts, self.options.timeout, self.retry.retries)
 
         cached: bool | None = None
         if self.cache is None:

@@ -143,7 +143,7 @@ class OllamaTransport:
         except asyncio.TimeoutError as exc:
             raise TransientModelError(
                 f"Ollama at {self.base_url} did not answer within {self.timeout:g} s "
-                "(raise the timeout option, or use a smaller model)"
+                "(raise the model timeout option, or use a smaller model)"
             ) from exc
         except aiohttp.ClientError as exc:
             raise TransientModelError(

@@ -104,8 +104,16 @@ class RetryPolicy:
         return min(self.cap, self.base * 2.0**attempt) * random.uniform(0.5, 1.0)
 
 
-async def call_with_retries(call: Callable[[], Awaitable[T]], policy: RetryPolicy) -> T:
-    """Run ``call`` until it succeeds, fails for good, or the retry budget is spent."""
+async def call_with_retries(
+    call: Callable[[], Awaitable[T]],
+    policy: RetryPolicy,
+    on_retry: Callable[[str], None] | None = None,
+) -> T:
+    """Run ``call`` until it succeeds, fails for good, or the retry budget is spent.
+
+    ``on_retry`` hears one line per failed attempt that will be retried, so a user
+    watching a run knows why it is waiting.
+    """
     attempt = 0
     while True:
         try:
@@ -114,7 +122,11 @@ async def call_with_retries(call: Callable[[], Awaitable[T]], policy: RetryPolic
             if attempt >= policy.retries:
                 tries = f"{attempt + 1} attempt" + ("s" if attempt else "")
                 raise ModelError(f"{exc} (gave up after {tries})") from exc
-            await asyncio.sleep(policy.delay(attempt, exc.retry_after))
+            delay = policy.delay(attempt, exc.retry_after)
+            if on_retry is not None:
+                on_retry(f"model call failed: {exc}; attempt {attempt + 2} of "
+                         f"{policy.retries + 1} in {delay:.1f} s")
+            await asyncio.sleep(delay)
             attempt += 1
 
 

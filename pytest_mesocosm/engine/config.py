@@ -95,6 +95,7 @@ class BenchConfig:
 _PARTS: dict[str, type] = {"agent": AgentOptions, "limits": EpisodeLimits, "gate": GateOptions}
 _OWNER = {f.name: part for part, cls in _PARTS.items() for f in fields(cls)}
 _TOP = {f.name for f in fields(BenchConfig)} - set(_PARTS)
+_FLAG_NAMES = {"model_timeout": "timeout", "model_retries": "retries"}  # flag -> field
 
 
 def build_config(collected: Mapping[str, Any]) -> BenchConfig:
@@ -107,6 +108,7 @@ def build_config(collected: Mapping[str, Any]) -> BenchConfig:
     parts: dict[str, dict[str, Any]] = {name: {} for name in _PARTS}
     top: dict[str, Any] = {}
     for key, value in collected.items():
+        key = _FLAG_NAMES.get(key, key)
         if key in _OWNER:
             target = parts[_OWNER[key]]
         elif key in _TOP:

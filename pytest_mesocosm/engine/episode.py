@@ -18,7 +18,12 @@ from typing import Any
 from pytest_mesocosm.adapter import AdapterClient
 from pytest_mesocosm.agents.base import Agent, AgentContext, AgentReply, TaskInfo, Turn
 from pytest_mesocosm.engine.config import EpisodeLimits
-from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus
+from pytest_mesocosm.engine.outcomes import (
+    FEEDBACK_CHARS,
+    EpisodeResult,
+    EpisodeStatus,
+    trim,
+)
 from pytest_mesocosm.engine.traces import TraceWriter
 from pytest_mesocosm.errors import (
     ActionRejected,
@@ -72,6 +77,7 @@ class _Episode:
         )
         self.history: list[Turn] = []
         self.started = time.monotonic()
+        self.waiting_since: float | None = None  # set while a model call is pending
 
     def _event(self, event: str, **data: Any) -> None:
         if self.trace is not None:
@@ -130,7 +136,8 @@ class _Episode:
                     reason = _detail_text(exc.detail) or str(exc)
             else:
                 reason = reply.parse_error
-            self.result.invalid_actions += 1
+            reason = trim(reason, FEEDBACK_CHARS)  # an env may echo a huge action back
+            self.result.reject(reason)
             rejections += 1
             self._event("invalid_action", step=ctx.step, action=reply.action,
                         raw_text=reply.raw_text, reason=reason)
@@ -143,7 +150,9 @@ class _Episode:
 
     async def _ask(self, ctx: AgentContext) -> AgentReply:
         limits = self.spec.limits
+        self.waiting_since = time.monotonic()
         reply = await self.agent.act(ctx)
+        self.waiting_since = None
         result = self.result
         result.prompt_tokens += reply.prompt_tokens
         result.completion_tokens += reply.completion_tokens
@@ -166,6 +175,23 @@ class _Episode:
         if limits.max_cost is not None and result.cost + result.saved_cost > limits.max_cost:
             raise _EpisodeEnded(EpisodeStatus.TRUNCATED, reason="cost_budget")
         return reply
+
+
+def _model_stall(episode: _Episode, budget: float | None) -> str | None:
+    """Why a wall-clock timeout is the model's fault, or None when the play ran out of time.
+
+    The deadline fired during a model call that had been pending for at least half the
+    episode's budget: the model hung, or kept failing and backing off (a 429 asking to
+    wait longer than the budget). That is a ``model_error``, not a lost game.
+    """
+    if episode.waiting_since is None or not budget:
+        return None
+    waited = time.monotonic() - episode.waiting_since
+    if waited < budget / 2:
+        return None
+    return (f"the model gave no usable answer for {waited:.1f} s, past the episode's "
+            f"max_wall_seconds={budget:g} (it hung, failed, or asked to wait longer); "
+            "lower the model timeout/retries or check the model server")
 
 
 def _detail_text(detail: Any) -> str:
@@ -199,8 +225,12 @@ async def run_episode(
     except _EpisodeEnded as end:
         result.status, result.reason, result.error = end.status, end.reason, end.error
     except asyncio.TimeoutError:
-        result.status, result.reason = EpisodeStatus.TIMEOUT, "max_wall_seconds"
-        result.error = f"episode ran past max_wall_seconds={spec.limits.max_wall_seconds}"
+        stalled = _model_stall(episode, spec.limits.max_wall_seconds)
+        if stalled is not None:  # time lost on a failing model is not the player's loss
+            result.status, result.error = EpisodeStatus.MODEL_ERROR, stalled
+        else:
+            result.status, result.reason = EpisodeStatus.TIMEOUT, "max_wall_seconds"
+            result.error = f"episode ran past max_wall_seconds={spec.limits.max_wall_seconds}"
     except AdapterError as exc:
         result.status, result.error = EpisodeStatus.ENV_ERROR, str(exc)
     except AgentError as exc:

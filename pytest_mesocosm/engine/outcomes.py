@@ -7,8 +7,28 @@ and the pytest plugin (which ships it across xdist workers as a plain dict).
 from __future__ import annotations
 
 import enum
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+REASON_CHARS = 200  # a rejection reason as counted and shown in summaries
+FEEDBACK_CHARS = 1000  # a rejection reason as passed back to the model
+
+
+def trim(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters)"
+
+
+def top_rejections(results: Iterable[EpisodeResult], top: int = 3) -> list[tuple[str, int]]:
+    """The most frequent rejection reasons of a run, with their counts, most frequent first."""
+    counts: Counter[str] = Counter()
+    for result in results:
+        counts.update(result.rejections)
+    return counts.most_common(top)
 
 
 class EpisodeStatus(str, enum.Enum):
@@ -57,6 +77,7 @@ class EpisodeResult:
     saved_cost: float = 0.0  # what the cassette answers cost when they were recorded
     wall_seconds: float = 0.0
     trace_path: str | None = None
+    rejections: dict[str, int] = field(default_factory=dict)  # why actions were rejected
 
     @property
     def scoreable(self) -> bool:
@@ -76,6 +97,12 @@ class EpisodeResult:
         data = asdict(self)
         data["status"] = self.status.value
         return data
+
+    def reject(self, reason: str) -> None:
+        """Count one rejected answer under its reason (trimmed: reasons come from the env)."""
+        self.invalid_actions += 1
+        key = trim(reason, REASON_CHARS)
+        self.rejections[key] = self.rejections.get(key, 0) + 1
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EpisodeResult:

@@ -22,10 +22,11 @@ from pytest_mesocosm.adapter import AdapterClient
 from pytest_mesocosm.adapter.connect import AdapterLease, adapter_for
 from pytest_mesocosm.agents import make_agent
 from pytest_mesocosm.agents.base import Agent, TaskInfo
+from pytest_mesocosm.agents.waiting import notify
 from pytest_mesocosm.engine.config import BenchConfig, EpisodeLimits
 from pytest_mesocosm.engine.episode import EpisodeSpec, run_episode
 from pytest_mesocosm.engine.loop import run_until_interrupted
-from pytest_mesocosm.engine.outcomes import EpisodeResult
+from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus
 from pytest_mesocosm.engine.traces import RunFolder, TraceWriter
 from pytest_mesocosm.errors import AdapterUnreachable
 from pytest_mesocosm.manifest.models import Manifest
@@ -33,6 +34,7 @@ from pytest_mesocosm.scoring.judge import Verdict, judge
 from pytest_mesocosm.scoring.metrics import RunMetrics
 
 ResultCallback = Callable[[EpisodeResult, int, int], None]  # (result, done, total)
+MODEL_DOWN_AFTER = 3  # episodes in a row whose model failed every attempt
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,8 @@ class BenchSession:
         self._client: AdapterClient | None = None
         self._slots: asyncio.Semaphore | None = None
         self.lease: AdapterLease | None = None
+        self._model_failures = 0  # model_error episodes in a row
+        self._model_down: str | None = None  # why no more episodes are started
 
     async def __aenter__(self) -> BenchSession:
         try:
@@ -171,6 +175,12 @@ class BenchSession:
         if self._client is None or self._slots is None:
             raise AdapterUnreachable("the bench session is closed; use it inside `async with`")
         async with self._slots:
+            if self._model_down is not None:  # checked once a slot is free: it may be new
+                return EpisodeResult(
+                    episode_id=f"{self.manifest.domain_id}-{request.label}-not-started",
+                    seed=request.seed, repeat=request.repeat, status=EpisodeStatus.MODEL_ERROR,
+                    error=self._model_down,
+                )
             spec = EpisodeSpec(
                 episode_id=f"{self.manifest.domain_id}-{request.label}-{uuid.uuid4().hex[:8]}",
                 seed=request.seed,
@@ -184,7 +194,28 @@ class BenchSession:
                     spec, client=self._client, agent=self.agent, task=self.task, trace=trace
                 )
         result.trace_path = str(trace_path)
+        process = self.lease.process if self.lease is not None else None
+        if result.status is EpisodeStatus.ENV_ERROR and process is not None:
+            died = await asyncio.to_thread(process.exit_note)
+            if died is not None:  # the real cause, not "is the adapter running?"
+                result.error = died
+        self._watch_model(result)
         return result
+
+    def _watch_model(self, result: EpisodeResult) -> None:
+        """After :data:`MODEL_DOWN_AFTER` model_error episodes in a row, start no more:
+        each would wait out every attempt again. Said once; the rest end at once."""
+        if result.status is not EpisodeStatus.MODEL_ERROR:
+            self._model_failures = 0
+            return
+        self._model_failures += 1
+        if self._model_failures >= MODEL_DOWN_AFTER and self._model_down is None:
+            self._model_down = (
+                f"not started: the model failed {self._model_failures} episodes in a row "
+                f"(last: {result.error})"
+            )
+            notify(f"the model failed {self._model_failures} episodes in a row; the remaining "
+                   f"episodes are not started (model_error). Last error: {result.error}")
 
     async def run(
         self,

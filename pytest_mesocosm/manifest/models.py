@@ -40,6 +40,7 @@ from pytest_mesocosm.manifest.rules import (
     Violation,
     manifest_violations,
     register_violations,
+    schema_of_ref,
 )
 from pytest_mesocosm.schemas import SCHEMA_FILE
 
@@ -144,6 +145,19 @@ class ActionSpace(_Open):
     json_schema: dict[str, Any] | None = Field(
         default=None, alias="schema", description="JSON Schema of the action (json spaces)."
     )
+    schema_ref: dict[str, Any] | str | None = Field(
+        default=None,
+        description="The hosted platform's field for the schema: a JSON Schema or its JSON text; "
+        "used when schema is absent.",
+    )
+
+    @model_validator(mode="after")
+    def _schema_from_ref(self) -> ActionSpace:
+        """A hosted manifest's ``schema_ref`` serves as ``schema``, so structured output and
+        reply validation read one field whichever the author wrote."""
+        if self.json_schema is None and self.schema_ref is not None:
+            self.json_schema = schema_of_ref(self.schema_ref)
+        return self
 
 
 class RewardRange(_Open):
@@ -399,8 +413,22 @@ def validate_payload(obj: Any, *, root: Path | None = None) -> dict[str, Any]:
     return _report(REGISTER_SCHEMA if register else MANIFEST_SCHEMA, issues)
 
 
-def validate_file(path: str | Path) -> dict[str, Any]:
-    """:func:`validate_payload` for a file (``-`` reads stdin); unreadable JSON is an issue."""
+def hosted_warnings(obj: Any) -> list[str]:
+    """What a valid manifest lacks for the hosted platform (it stays valid here)."""
+    if _is_register(obj) or not isinstance(obj, dict):
+        return []
+    vow = obj.get("binding_vow")
+    if isinstance(vow, dict) and "tier" not in vow:
+        return ["binding_vow.tier is missing: the hosted platform refuses a manifest without "
+                'it; add "tier": "tier1" (or "tier2") to binding_vow']
+    return []
+
+
+def validate_file(path: str | Path, warnings: list[str] | None = None) -> dict[str, Any]:
+    """:func:`validate_payload` for a file (``-`` reads stdin); unreadable JSON is an issue.
+
+    ``warnings``, when given, receives :func:`hosted_warnings` (kept out of the report,
+    whose shape is the hosted CLI's)."""
     if str(path) == "-":
         raw, problem = _parse_json(sys.stdin.read(), "<stdin>")
         root = None
@@ -411,6 +439,8 @@ def validate_file(path: str | Path) -> dict[str, Any]:
         root = file.parent
     if problem is not None:
         return _report(MANIFEST_SCHEMA, [problem])
+    if warnings is not None:
+        warnings.extend(hosted_warnings(raw))
     return validate_payload(raw, root=root)
 
 

@@ -14,6 +14,7 @@ by :mod:`pytest_mesocosm.manifest.messages`.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from collections.abc import Iterator, Mapping
@@ -94,12 +95,29 @@ def check_continuous(space: Mapping[str, Any], loc: Loc) -> Iterator[Violation]:
         )
 
 
+def schema_of_ref(ref: Any) -> dict[str, Any] | None:
+    """The JSON Schema a ``schema_ref`` holds (an object, or its JSON text), else None."""
+    if isinstance(ref, str):
+        try:
+            ref = json.loads(ref)
+        except ValueError:
+            return None
+    return dict(ref) if isinstance(ref, Mapping) else None
+
+
 def check_action_schema(space: Mapping[str, Any], loc: Loc) -> Iterator[Violation]:
-    """The ``schema`` of a json action space is itself a valid JSON Schema."""
-    schema = space.get("schema")
+    """The ``schema`` (or hosted ``schema_ref``) of a json action space is a valid JSON
+    Schema."""
+    key = "schema" if "schema" in space else "schema_ref"
+    raw = space.get(key)
+    schema = raw if isinstance(raw, Mapping) else schema_of_ref(raw)
+    where = (*loc, key)
+    if raw is not None and schema is None and key == "schema_ref":
+        yield Violation(where, "is neither a JSON Schema object nor the JSON text of one",
+                        f'set {dotted(where)} to a JSON Schema, e.g. {{"type": "object"}}')
+        return
     if not isinstance(schema, Mapping):
         return
-    where = (*loc, "schema")
     cls = validator_for(schema, default=jsonschema.Draft202012Validator)
     try:
         cls.check_schema(schema)

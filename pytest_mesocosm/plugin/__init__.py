@@ -50,3 +50,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
         reporter = ReportingPlugin(config, settings, run_id=plugin.run_id)
         config.pluginmanager.register(reporter, REPORTER_NAME)
+    from pytest_mesocosm.plugin.manifests_only import ManifestsOnly
+    from pytest_mesocosm.plugin.notices import show_notices
+
+    show_notices(config)
+    config.pluginmanager.register(ManifestsOnly(bool(settings.only)), "mesocosm-only")

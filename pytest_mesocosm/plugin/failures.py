@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_mesocosm.engine.outcomes import EpisodeResult
+from pytest_mesocosm.engine.outcomes import EpisodeResult, top_rejections
 from pytest_mesocosm.engine.traces import TraceError, dumps, read_trace
 
 SHOWN_TURNS = 3
@@ -96,5 +96,8 @@ def describe_failure(label: str, result: EpisodeResult) -> str:
     for turn in turns[-SHOWN_TURNS:]:
         lines += _turn_lines(turn)
     lines.append(error)
+    if result.rejections:
+        top = top_rejections([result])
+        lines.append("rejected actions: " + "; ".join(f"{n}x {r}" for r, n in top))
     lines.append(f"trace: {path}")
     return "\n".join(lines)

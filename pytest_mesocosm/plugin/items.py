@@ -65,12 +65,21 @@ class ManifestFile(pytest.File):
         if plugin.settings.conformance:
             for check in CONTRACT_CHECKS:
                 yield ContractItem.from_parent(
-                    self, name=f"{name}[contract-{check}]", manifest=manifest, check=check
+                    self, **self._named(name, f"contract-{check}"), manifest=manifest,
+                    check=check,
                 )
         for request in plan_episodes(plugin.bench_config):
             yield EpisodeItem.from_parent(
-                self, name=f"{name}[{request.label}]", manifest=manifest, episode=request
+                self, **self._named(name, request.label), manifest=manifest, episode=request
             )
+
+    def _named(self, name: str, params: str) -> dict[str, str]:
+        """``name[params]`` as a parametrized item's name and node id, so pytest reads
+        the brackets as parameters. pytest >= 9.2 parses a stored id (``--lf``, ``--ff``)
+        into a name and parameters and compares it with the item's own parsed id; a child
+        id built from the name alone keeps the brackets in the name and never matches."""
+        full = f"{name}[{params}]"
+        return {"name": full, "nodeid": f"{self.nodeid}::{full}"}
 
     def _check_thresholds(self, plugin: EpisodePlugin, manifest: Manifest) -> None:
         """A flag naming no metric of this manifest is caught now, not after the run

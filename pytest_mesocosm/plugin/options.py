@@ -172,6 +172,10 @@ OPTIONS: tuple[Option, ...] = (
            _choice("off", "use", "replay", "refresh")),
     Option("history", "earlier turns sent to the model with --mesocosm-prompt-style chat "
            "(default: the whole episode)", lambda w: _whole(w, 0)),
+    Option("model-timeout", "seconds one model call may take before it is retried "
+           f"(default {_DEFAULT.agent.timeout:g})", _number),
+    Option("model-retries", "extra attempts of a failed or timed-out model call "
+           f"(default {_DEFAULT.agent.retries})", lambda w: _whole(w, 0)),
     Option("api-base", "model server URL, e.g. http://localhost:11434 for Ollama", _url),
     Option("env-url", "use the adapter already running at this URL instead of starting one",
            _url),
@@ -197,6 +201,8 @@ OPTIONS: tuple[Option, ...] = (
            "the URL the mesocosm CLI resolves: MESOCOSM_BASE_URL, ..., saved credentials)",
            lambda w: _url(w, bare=True), bare=""),
     Option("domain", "platform domain id the runs target (default: the manifest's id)", _text),
+    Option("only", "collect benchanything.json files only, not the repo's own tests (which "
+           "may import what this interpreter lacks, e.g. the hosted SDK)", switch=True),
 )
 
 
@@ -281,9 +287,11 @@ class Settings:
     conformance: bool = False
     platform: str | None = None  # "" = resolve the URL as the CLI does
     domain: str | None = None
+    only: bool = False  # collect manifests only, not the repo's own tests
 
 
-_PLUGIN_ONLY = ("trace_dir", "report", "html", "conformance", "threshold", "platform", "domain")
+_PLUGIN_ONLY = ("trace_dir", "report", "html", "conformance", "threshold", "platform", "domain",
+                "only")
 
 
 def read_settings(config: pytest.Config) -> Settings:
@@ -315,4 +323,5 @@ def read_settings(config: pytest.Config) -> Settings:
         conformance=bool(values["conformance"]),
         platform=values["platform"],
         domain=values["domain"],
+        only=bool(values["only"]),
     )

@@ -27,7 +27,7 @@ from pytest_mesocosm.scoring.gate import (
     evaluate_gate,
     parse_threshold,
 )
-from pytest_mesocosm.scoring.metrics import RunMetrics, score_run
+from pytest_mesocosm.scoring.metrics import RunMetrics, metric_bounds, score_run
 
 
 @dataclass
@@ -119,7 +119,7 @@ def judge(
 ) -> Verdict:
     """Score, gate, compare with the baseline and write ``folder``'s results.json."""
     ordered = sorted(results, key=_episode_order)
-    metrics = score_run(manifest.scoring, ordered)
+    metrics = score_run(manifest.scoring, ordered, metric_bounds(manifest))
     gate = evaluate_gate(metrics, merged_thresholds(manifest, config),
                          allowed_errors=allowed_errors(manifest, config))
     verdict = Verdict(manifest, ordered, metrics, gate, folder.results_path, config.planned,

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus
+from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus, top_rejections
 from pytest_mesocosm.errors import ScoringError
 from pytest_mesocosm.scoring.estimators import (
     Z95,
@@ -271,6 +271,7 @@ class RunMetrics:
     pass_at_k: dict[int, float] = field(default_factory=dict)
     pass_hat_k: dict[int, float] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    rejections: list[tuple[str, int]] = field(default_factory=list)  # most frequent first
 
     @property
     def primary(self) -> MetricSummary:
@@ -298,6 +299,7 @@ class RunMetrics:
             pass_at_k={int(k): v for k, v in data.get("pass_at_k", {}).items()},
             pass_hat_k={int(k): v for k, v in data.get("pass_hat_k", {}).items()},
             problems=list(data.get("problems", [])),
+            rejections=[(str(r), int(n)) for r, n in data.get("rejections", [])],
         )
 
 
@@ -406,8 +408,52 @@ def _order(result: EpisodeResult) -> tuple[bool, int, int, str]:
     return (result.seed is None, result.seed or 0, result.repeat, result.episode_id)
 
 
-def score_run(scoring: Any, results: Iterable[EpisodeResult]) -> RunMetrics:
-    """Aggregate a run's episodes under the manifest's scoring block."""
+Bounds = dict[str, tuple[float | None, float | None]]
+
+
+def metric_bounds(manifest: Any) -> Bounds:
+    """The values an ``episode_reward`` metric can take, from the vow's reward range.
+
+    A ``binary`` reward is the episode's outcome, so one episode earns within the range;
+    other types may reward every step, so a sum of up to ``max_steps`` rewards. Unknown
+    when the vow gives no range (or no step limit for a sum); ``terminal_field`` metrics
+    are whatever the env reports, so they are not bounded here.
+    """
+    vow = manifest.binding_vow
+    span = vow.reward.range
+    if span is None:
+        return {}
+    low, high = float(span.low), float(span.high)
+    if vow.reward.type != "binary":
+        steps = vow.episode.max_steps
+        if steps is None:
+            return {}
+        low, high = min(low, low * steps), max(high, high * steps)
+    return {m.name: (low, high) for m in manifest.scoring.metrics if m.type == "episode_reward"}
+
+
+def _clip(summary: MetricSummary, bounds: tuple[float | None, float | None] | None) -> None:
+    """Keep the intervals inside the values the metric can take (a mean of rewards <= 1
+    cannot be 1.014, though mean + 1.96 SE can be)."""
+    if bounds is None:
+        return
+    low, high = bounds
+    for name in ("lower", "upper", "bootstrap_lower", "bootstrap_upper"):
+        value = getattr(summary, name)
+        if value is None:
+            continue
+        if low is not None:
+            value = max(value, low)
+        if high is not None:
+            value = min(value, high)
+        setattr(summary, name, value)
+
+
+def score_run(
+    scoring: Any, results: Iterable[EpisodeResult], bounds: Bounds | None = None
+) -> RunMetrics:
+    """Aggregate a run's episodes under the manifest's scoring block; ``bounds``
+    (:func:`metric_bounds`) keeps intervals inside each metric's possible values."""
     spec = as_scoring(scoring)
     ordered = sorted(results, key=_order)
     played = [r for r in ordered if r.scoreable]
@@ -418,6 +464,7 @@ def score_run(scoring: Any, results: Iterable[EpisodeResult]) -> RunMetrics:
         scores = [score_episode(metric, r) for r in played]
         problems.extend(s.problem for s in scores if s.problem)
         summaries[metric.name] = summarize(metric, scores, spec.higher_is_better)
+        _clip(summaries[metric.name], (bounds or {}).get(metric.name))
         if metric.name == spec.primary_metric:
             primary_scores = scores
     at, hat = _pass_k_tables(played, primary_scores)
@@ -434,4 +481,5 @@ def score_run(scoring: Any, results: Iterable[EpisodeResult]) -> RunMetrics:
         pass_at_k=at,
         pass_hat_k=hat,
         problems=problems,
+        rejections=top_rejections(ordered),
     )

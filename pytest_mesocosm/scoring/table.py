@@ -132,6 +132,9 @@ def format_metrics_table(metrics: RunMetrics, gate: GateResult | None = None) ->
     pass_k = _pass_k_line(metrics)
     if pass_k:
         lines.append(pass_k)
+    if metrics.rejections:
+        lines.append("most frequent rejections (invalid actions):")
+        lines += [f"  {count}x {reason}" for reason, count in metrics.rejections]
     if metrics.problems:
         lines.append(f"problems ({len(metrics.problems)}):")
         lines += [f"  - {p}" for p in _problem_lines(metrics)]

@@ -74,6 +74,10 @@ class Contract:
         seed = wire.seed_of(body)
         params = wire.scenario_params_of(body)
         episodes = self.episodes
+        unknown = wire.unknown_params(episodes.env_class, params)
+        if unknown:  # a TypeError inside reset would be a 500, blaming the env
+            return error(400, f"scenario_params {', '.join(map(repr, unknown))} are not "
+                              f"parameters of {self.env_name}.reset(); drop them or add them")
         try:
             episode = episodes.get(episode_id) or await episodes.create(episode_id)
         except Exception as exc:

@@ -9,11 +9,12 @@ the server turns into ``{"detail": ...}`` with its status.
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 import math
 from typing import Any
 
-from pytest_mesocosm.sdk.env import StepResult
+from pytest_mesocosm.sdk.env import BaseEnv, StepResult
 
 _BINARY = (bytes, bytearray, memoryview)
 _ENVELOPE_KEYS = frozenset({"data", "content_type", "system_prompt"})
@@ -43,6 +44,9 @@ def parse_body(raw: bytes) -> dict[str, Any]:
         body = json.loads(raw)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
         raise WireError(400, f"request body is not valid JSON ({exc})") from exc
+    except RecursionError:
+        raise WireError(400, "request body nests JSON arrays/objects too deeply to decode; "
+                             "send a flatter action") from None
     if not isinstance(body, dict):
         raise WireError(400, f"request body must be a JSON object, got {json_type(body)}")
     return body
@@ -73,6 +77,19 @@ def seed_of(body: dict[str, Any]) -> int | None:
         except ValueError:
             pass
     raise WireError(400, f"seed must be an integer or null, got {json_type(seed)} {seed!r}")
+
+
+def unknown_params(env_class: type[BaseEnv], params: dict[str, Any]) -> list[str]:
+    """The ``scenario_params`` keys ``env_class.reset`` cannot take (none with ``**params``)."""
+    try:
+        parameters = list(inspect.signature(env_class.reset).parameters.values())[1:]  # self
+    except (TypeError, ValueError):
+        return []
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return []
+    named = {p.name for p in parameters
+             if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)}
+    return sorted(set(params) - named)
 
 
 def scenario_params_of(body: dict[str, Any]) -> dict[str, Any]:

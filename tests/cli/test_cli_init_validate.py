@@ -207,3 +207,24 @@ def test_scaffold_python_files_are_lint_clean(invoke: Invoke, cli_env: Path) -> 
         cwd=cli_env, capture_output=True, text=True,
     )
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+
+
+def test_generated_manifests_carry_the_hosted_tier_and_validate_warns_without_it(
+    invoke: Invoke, cli_env: Path
+) -> None:
+    invoke("init")
+    manifest = cli_env / "benchanything.json"
+    data = json.loads(manifest.read_text())
+    assert data["binding_vow"]["tier"] == "tier1"  # the hosted runner requires it
+    for example in WORDLE.parent.glob("*/benchanything.json"):
+        assert json.loads(example.read_text())["binding_vow"]["tier"] == "tier1", example
+    assert invoke("validate", "benchanything.json").stderr == ""
+
+    del data["binding_vow"]["tier"]
+    manifest.write_text(json.dumps(data))
+    result = invoke("validate", "benchanything.json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["ok"] is True  # still valid
+    assert result.stderr == (
+        "warning: binding_vow.tier is missing: the hosted platform refuses a manifest without "
+        'it; add "tier": "tier1" (or "tier2") to binding_vow\n'
+    )

@@ -4,8 +4,9 @@ It speaks the parts of the Ollama HTTP API the harness (and LiteLLM) touch -
 ``POST /api/chat``, ``POST /api/generate``, ``GET /api/tags``, ``POST /api/show`` and
 Ollama's OpenAI-compatible ``POST /v1/chat/completions`` - on a real port, so agents are
 tested through real HTTP. Replies come from a list (cycled) or a callable given the
-request's messages; latency, failures (500, or 429 with ``Retry-After``) and the pulled
-models are configurable, and every request body is recorded for assertions.
+request's messages; latency, failures (500, or 429 with ``Retry-After``; the first N
+calls, or every Nth), a model that hangs and the pulled models are configurable, and
+every request body is recorded for assertions.
 
 In tests::
 
@@ -67,8 +68,10 @@ class FakeOllama:
 
     ``replies``: strings cycled per generation call, or a callable ``(messages) -> str``.
     ``fail_first``: the first N generation calls answer ``fail_status`` (500 or 429); a 429
-    carries ``Retry-After: retry_after`` when that is set. ``models``: what ``/api/tags``
-    lists; a generation call for another model answers 404 as Ollama does.
+    carries ``Retry-After: retry_after`` when that is set. ``fail_every``: also every Nth
+    generation call fails that way (2: every other call). ``hang``: generation calls never
+    answer (until the server stops). ``models``: what ``/api/tags`` lists; a generation
+    call for another model answers 404 as Ollama does.
     """
 
     def __init__(
@@ -79,6 +82,8 @@ class FakeOllama:
         fail_first: int = 0,
         fail_status: int = 500,
         retry_after: float | None = None,
+        fail_every: int = 0,
+        hang: bool = False,
         models: Iterable[str] = ("llama3.2",),
         host: str = "127.0.0.1",
         port: int = 0,
@@ -93,6 +98,9 @@ class FakeOllama:
         self.fail_first = fail_first
         self.fail_status = fail_status
         self.retry_after = retry_after
+        self.fail_every = fail_every
+        self.hang = hang
+        self._released: asyncio.Event | None = None  # set on stop: hung calls end
         self.models = [_canonical(m) for m in models]
         self.host = host
         self.port = port
@@ -189,9 +197,14 @@ class FakeOllama:
     async def _gate(self, body: Any, model: str) -> web.Response | None:
         """Count a generation call; answer the scripted failure or a 404 when due."""
         self.generation_calls += 1
+        if self.hang:
+            self._released = self._released or asyncio.Event()
+            await self._released.wait()
+            return web.json_response({"error": "server stopping"}, status=503)
         if self.latency:
             await asyncio.sleep(self.latency)
-        if self.generation_calls <= self.fail_first:
+        every = self.fail_every and self.generation_calls % self.fail_every == 0
+        if self.generation_calls <= self.fail_first or every:
             headers = {}
             if self.fail_status == 429 and self.retry_after is not None:
                 headers["Retry-After"] = f"{self.retry_after:g}"
@@ -318,6 +331,8 @@ class FakeOllama:
         if self._loop is None or self._thread is None:
             return
         loop, runner = self._loop, self._runner
+        if self._released is not None:
+            loop.call_soon_threadsafe(self._released.set)
         if runner is not None:
             asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
@@ -357,12 +372,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fail-first", type=int, default=0)
     parser.add_argument("--fail-status", type=int, default=500, choices=(500, 429))
     parser.add_argument("--retry-after", type=float, default=None)
+    parser.add_argument("--fail-every", type=int, default=0, help="every Nth call fails too")
+    parser.add_argument("--hang", action="store_true", help="generation calls never answer")
     parser.add_argument("--no-record", action="store_true", help="keep no request log")
     args = parser.parse_args(argv)
     fake = FakeOllama(
         args.reply or ["ACTION: crane"], latency=args.latency, fail_first=args.fail_first,
         fail_status=args.fail_status, retry_after=args.retry_after,
-        models=args.model or ["llama3.2"], host=args.host, port=args.port,
+        fail_every=args.fail_every, hang=args.hang, models=args.model or ["llama3.2"],
+        host=args.host, port=args.port,
         record=not args.no_record,
     )
     print(f"fake Ollama listening on http://{args.host}:{args.port}", flush=True)

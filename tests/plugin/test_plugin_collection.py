@@ -33,6 +33,15 @@ def test_manifests_become_collectors_of_episode_items(pytester: pytest.Pytester)
     ids = [line for line in result.stdout.lines if "::" in line]
     assert ids == [f"wordle/benchanything.json::Wordle[seed={s}]" for s in range(5)]
 
+    deselect = "wordle/benchanything.json::Wordle[seed=3]"
+    result = mesocosm(pytester, "--co", "-q", "wordle", "--deselect", deselect)
+    ids = [line for line in result.stdout.lines if "::" in line]
+    assert ids == [f"wordle/benchanything.json::Wordle[seed={s}]" for s in (0, 1, 2, 4)]
+
+    result = mesocosm(pytester, "--co", "-q", "wordle/benchanything.json::Wordle[seed=2]")
+    ids = [line for line in result.stdout.lines if "::" in line]
+    assert ids == ["wordle/benchanything.json::Wordle[seed=2]"]
+
     result = mesocosm(pytester, "--co", "--mesocosm-conformance", "-q", "wordle")
     ids = [line.split("::")[1] for line in result.stdout.lines if "::" in line]
     assert ids[:3] == ["Wordle[contract-health]", "Wordle[contract-reset]",
@@ -69,6 +78,12 @@ def test_last_failed_and_exitfirst(pytester: pytest.Pytester) -> None:
     result = mesocosm(pytester, *args, "--lf", "-v")
     result.assert_outcomes(failed=2)  # only the episodes that failed last time ran
     result.stdout.fnmatch_lines(["*Counter[[]seed=1] FAILED*", "*Counter[[]seed=3] FAILED*"])
+
+    result = mesocosm(pytester, *args, "--ff", "-v")
+    result.assert_outcomes(passed=3, failed=2)  # everything ran, the failures first
+    ran = [line.split("::")[1].split()[0] for line in result.stdout.lines
+           if "::Counter[" in line and ("PASSED" in line or "FAILED" in line)]
+    assert ran[:2] == ["Counter[seed=1]", "Counter[seed=3]"]
 
     # -x stops at the first failure; episodes started ahead are cancelled, not counted
     runs = pytester.path / "x-runs"
