@@ -56,6 +56,8 @@ FRONT_END_SEAM = (
     "pytest_mesocosm.scoring.judge",  # judge(), Verdict, the threshold merge
     "pytest_mesocosm.scoring.metrics",  # per-episode scores for progress lines
     "pytest_mesocosm.scoring.table",  # the metrics table both front ends print
+    "pytest_mesocosm.report.render",  # write_report: the HTML report both front ends write
+    "pytest_mesocosm.agents.waiting",  # notices of a slow or failing model, shown as they come
 )
 
 _HOMES = {

@@ -31,7 +31,7 @@ def default_output(source: Path) -> Path:
               help="An earlier run (folder, results.json or export) to compare with, seed by seed.")
 def report(source: Path, output: Path | None, baseline: Path | None) -> None:
     """Write an HTML report with a replay viewer for a run folder or a run export."""
-    from pytest_mesocosm.report import write_report
+    from pytest_mesocosm.report.render import write_report
 
     out = write_report([source], output or default_output(source), baselines=[baseline])
     click.echo(f"report: {out} ({out.stat().st_size / 1024:.0f} KB)")

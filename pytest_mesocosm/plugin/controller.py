@@ -79,7 +79,7 @@ class ReportingPlugin:
         """``--mesocosm-html``: one report over every manifest judged in this run."""
         if self.settings.html is None or not self.judged:
             return
-        from pytest_mesocosm.report import write_report
+        from pytest_mesocosm.report.render import write_report
 
         verdicts = [j.verdict for j in self.judged]
         try:

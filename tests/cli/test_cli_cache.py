@@ -107,8 +107,8 @@ def test_a_changed_observation_fails_replay_naming_seed_and_step(
                                            '"guesses_left": self._remaining'))
 
     replayed = bench(invoke, wordle, fake.url, "rep", "--cache", "replay")
-    assert replayed.exit_code == 1
-    assert "gate failed" in replayed.output
+    assert replayed.exit_code == 4  # every episode missed: the model's side, not a loss
+    assert "every episode ended in model_error" in replayed.output
     errors = [r["error"] for r in results(cli_env / "rep")["results"]]
     pattern = (
         r"cache replay: no recorded answer at seed (\d), step 1 in .*cassettes: "

@@ -40,11 +40,14 @@ def mesocosm(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess("--mesocosm", *args, timeout=RUN_TIMEOUT)
 
 
-def write_counter_repo(pytester: pytest.Pytester, crash_seeds: tuple[int, ...] = ()) -> Path:
+def write_counter_repo(
+    pytester: pytest.Pytester, crash_seeds: tuple[int, ...] = (), **episode: Any
+) -> Path:
     """The shared counter env repo in ``counter/``: 4 steps win, step 3 of ``crash_seeds``
     raises."""
     folder = pytester.path / "counter"
-    support.write_counter_repo(folder, support.crash_at_step_3(*crash_seeds), target="4")
+    support.write_counter_repo(folder, support.crash_at_step_3(*crash_seeds), target="4",
+                               **episode)
     return folder
 
 

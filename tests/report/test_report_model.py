@@ -56,7 +56,7 @@ def test_rows_outcomes_and_metrics_come_from_results_json(wordle_run: Path) -> N
     assert (metric["lower"], metric["upper"]) == (summary["lower"], summary["upper"])
     assert metric["scale"] == [0.0, 1.0]
     assert 0 < metric["x"]["lower"] < metric["x"]["value"] < metric["x"]["upper"] <= 100
-    assert view["verdict"] == {"passed": True, "reasons": [], "recorded": False}
+    assert view["verdict"] == {"passed": True, "reasons": [], "recorded": True}  # judge()'s
     assert ("agent.model", stored["config"]["agent"]["model"]) in view["config"]
 
 
