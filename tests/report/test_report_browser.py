@@ -120,7 +120,7 @@ def test_a_failed_episode_shows_its_error_and_runs_no_trace_text(opened: Opened)
     assert page.locator("#replay-pos").inner_text() == "end"
     error = page.locator("#replay-error").inner_text()
     # the env quotes the action cut short; the markup it keeps is shown as text
-    assert "invalid action at step 1:" in error and HOSTILE[:40] in error
+    assert "invalid action at step 1:" in error and HOSTILE[:39] in error
     assert page.evaluate("window.pwned") is None
     assert page.locator("#replay-body script, #replay-body img").count() == 0
     assert opened.requests == [opened.url]  # the <img src=x> in the text never loaded
