@@ -29,7 +29,7 @@ from mesocosm_platform.urls import resolve_bench_url
 from pytest_mesocosm.adapter.conformance import Finding
 from pytest_mesocosm.engine.config import BenchConfig
 from pytest_mesocosm.engine.outcomes import EpisodeResult
-from pytest_mesocosm.engine.session import EpisodeRequest, plan_episodes
+from pytest_mesocosm.engine.session import EpisodeRequest, effective_parallel, plan_episodes
 from pytest_mesocosm.errors import MesocosmError, PlatformError
 from pytest_mesocosm.manifest.models import Manifest
 from pytest_mesocosm.plugin.runner import EpisodeRunner
@@ -86,7 +86,7 @@ class PlatformRunner:
                              "temperature": agent.temperature, "max_tokens": agent.max_tokens},
             "num_episodes": len(seeds),
             "seed_set": seeds,
-            "max_parallel": self.config.parallel,
+            "max_parallel": effective_parallel(manifest, self.config)[0],
             "visibility": "private",
         }
 
