@@ -9,6 +9,7 @@ it runs in every pytest session, with or without ``--mesocosm``.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -277,6 +278,28 @@ def _check_writable(folder: Path) -> None:
         )
 
 
+def _check_rootdir(config: pytest.Config) -> None:
+    """Stop when a path given as ``--mesocosm-X PATH`` chose pytest's rootdir.
+
+    pytest picks the rootdir before plugins add their options, so it reads that PATH as a
+    test path; the rootdir (and ``.pytest_cache``) then moves to the PATH's folder.
+    ``--mesocosm-X=PATH`` is read as one word.
+    """
+    args = [str(a) for a in config.invocation_params.args]
+    here = config.invocation_params.dir
+    if config.rootpath == here or config.rootpath in here.parents:
+        return
+    for flag, value in itertools.pairwise(args):
+        if not flag.startswith("--mesocosm-") or value.startswith("-"):
+            continue
+        path = Path(os.path.abspath(here / value))  # as pytest saw it: links unresolved
+        if config.rootpath == path or config.rootpath in path.parents:
+            raise pytest.UsageError(
+                f"{flag} {value}: pytest took its rootdir from this path ({config.rootpath}); "
+                f"write it as one word: {flag}={value}"
+            )
+
+
 @dataclass
 class Settings:
     """Every option resolved: the engine's config, and what only the plugin uses."""
@@ -296,6 +319,7 @@ _PLUGIN_ONLY = ("trace_dir", "report", "html", "conformance", "threshold", "plat
 
 def read_settings(config: pytest.Config) -> Settings:
     """Resolve every option once, at configure time, so bad values stop the run early."""
+    _check_rootdir(config)
     by_name = {o.name: o for o in OPTIONS}
     values = {o.dest.removeprefix("mesocosm_"): resolve(config, o) for o in OPTIONS}
     python = values["python"]

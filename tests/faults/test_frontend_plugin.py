@@ -7,6 +7,7 @@ be made is one line and a usage error (C6).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from support import no_harness_traceback, run_pytest, write_counter_repo, write_policy
@@ -47,3 +48,23 @@ def test_a_trace_dir_that_cannot_be_made_is_one_line(tmp_path: Path) -> None:
     assert lines == [f"ERROR: --mesocosm-trace-dir: cannot create {blocker / 'runs'}: "
                      f"{blocker} is not a folder you can write to; name another"], run.stderr
     assert no_harness_traceback(run.stdout + run.stderr)
+
+
+def test_a_path_flag_written_with_a_space_that_moves_the_rootdir_is_one_line(
+    tmp_path: Path,
+) -> None:
+    repo = write_counter_repo(tmp_path / "repo").parent
+    (repo / "pytest.ini").write_text("[pytest]\n")
+    python = Path(sys.executable)  # an interpreter in a folder of its own, as a venv's is
+    run = run_pytest("--mesocosm", "--mesocosm-model", "script:policy.py:policy",
+                     "--mesocosm-python", str(python), cwd=repo)
+    assert run.returncode == 4, run.stdout  # pytest's usage error
+    assert run.stderr.strip().splitlines() == [
+        f"ERROR: --mesocosm-python {python}: pytest took its rootdir from this path "
+        f"({python.parent}); write it as one word: --mesocosm-python={python}"], run.stderr
+    assert no_harness_traceback(run.stdout + run.stderr)
+
+    run = run_pytest("--mesocosm", "--mesocosm-model", "script:policy.py:policy",
+                     f"--mesocosm-python={python}", cwd=repo)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"rootdir: {repo}" in run.stdout
