@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 
 from mesocosm_server.db import make_engine, migrate, session_factory
 from mesocosm_server.routes import (
@@ -37,11 +38,21 @@ async def _internal_error(_request: Request, _exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": "Internal server error"}, status_code=500)
 
 
+async def _unstorable_value(_request: Request, exc: Exception) -> JSONResponse:
+    """A value the database refuses (PostgreSQL takes no NUL character in text) is the
+    caller's mistake: 422 in FastAPI's validation shape, not a 500."""
+    reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+    detail = [{"type": "value_error", "loc": ["body"], "input": None,
+               "msg": f"a value cannot be stored: {reason}"}]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
 def _bench_app(settings: ServerSettings, keys: TokenKeys, engine: Engine) -> FastAPI:
     app = FastAPI(title="BenchAnything", version=API_VERSION, redirect_slashes=False)
     app.state.settings, app.state.keys = settings, keys
     app.state.sessions = session_factory(engine)
     app.add_exception_handler(Exception, _internal_error)
+    app.add_exception_handler(DataError, _unstorable_value)
     for module in (service, identity, teams, domains, runs, test_episode, leaderboards):
         app.include_router(module.router)
     return app
@@ -57,6 +68,7 @@ def create_app(settings: ServerSettings) -> Apps:
     root.state.settings, root.state.keys = settings, keys
     root.state.sessions = bench.state.sessions
     root.add_exception_handler(Exception, _internal_error)
+    root.add_exception_handler(DataError, _unstorable_value)
     root.include_router(login.router)
     root.include_router(service.router)
     root.mount("/bench", bench)

@@ -69,7 +69,8 @@ def one_line(result: Result) -> str:
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def home(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The users' folder, one per server (so one per backend)."""
     return tmp_path_factory.mktemp("home")
 
 

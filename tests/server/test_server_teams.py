@@ -88,3 +88,16 @@ def test_guests_and_anonymous_may_not_use_teams(platform: Platform) -> None:
         answer = guest.post("/v1/teams", json={"name": "x"})
     assert (answer.status_code, answer.json()) == (
         403, {"detail": "SWECC member account required"})
+
+
+def test_a_value_the_database_refuses_is_a_422_not_a_500(platform: Platform) -> None:
+    """PostgreSQL takes no NUL character in text (SQLite stores it): a 422, never a 500."""
+    refuses = platform.database_url.startswith("postgresql")
+    with platform.client(platform.login("alice")) as alice:
+        joined = alice.post("/v1/teams/join", json={"code": "A\u0000BC"})
+        assert joined.status_code == (422 if refuses else 404), joined.text
+        named = alice.post("/v1/teams", json={"name": "nul\u0000team"})
+        assert named.status_code == (422 if refuses else 201), named.text
+    if refuses:
+        (problem,) = joined.json()["detail"]
+        assert problem["msg"].startswith("a value cannot be stored: ")
