@@ -126,6 +126,12 @@ class Worker:
         now = utcnow()
         result = played.result
         with transaction(self.sessions) as db:
+            # The run's row is locked first, so the workers finishing its last episodes
+            # close it one after the other: each then sees the others' committed episodes
+            # (under PostgreSQL's read committed, two at once would each see the other
+            # still running and neither would close the run). SQLite serializes writers.
+            db.execute(select(models.Run.id).where(models.Run.id == claim.run_id)
+                       .with_for_update())
             stored = db.execute(  # type: ignore[attr-defined]
                 update(models.Episode).where(
                     models.Episode.id == claim.episode_id, models.Episode.lease_owner == self.id,
