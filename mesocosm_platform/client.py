@@ -18,11 +18,9 @@ status, method, URL and the server's ``detail``; httpx exceptions never leak.
 
 from __future__ import annotations
 
-import email.utils
 import math
 import time
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 import httpx
@@ -41,6 +39,7 @@ from mesocosm_platform.errors import (
     ServerError,
     error_class,
 )
+from pytest_mesocosm.agents.transport import parse_retry_after
 from pytest_mesocosm.errors import PlatformError
 
 TIMEOUT_VAR = "MESOCOSM_REQUEST_TIMEOUT_S"
@@ -67,23 +66,6 @@ def request_timeout(env: Mapping[str, str]) -> float:
     return value
 
 
-def retry_after_seconds(value: str | None) -> float | None:
-    """``Retry-After`` as seconds: a number, or an HTTP date; None when absent or unreadable."""
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)
-
-
 def _detail(response: httpx.Response) -> Any:
     """The body's ``detail`` (any JSON), or the text of a non-JSON body, or None."""
     try:
@@ -108,7 +90,7 @@ def raise_for_status(response: httpx.Response) -> None:
     }
     cls = error_class(response.status_code)
     if cls is RateLimited:
-        raise RateLimited(retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+        raise RateLimited(retry_after=parse_retry_after(response.headers.get("Retry-After")),
                           **kwargs)
     raise cls(**kwargs)
 

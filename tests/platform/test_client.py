@@ -9,7 +9,7 @@ import pytest
 from support import closed_port_url
 
 from mesocosm_platform.api import BenchApi, LoginFailed, member_login
-from mesocosm_platform.client import HttpClient, request_timeout, retry_after_seconds
+from mesocosm_platform.client import HttpClient, request_timeout
 from mesocosm_platform.errors import (
     ApiError,
     BadRequest,
@@ -22,6 +22,7 @@ from mesocosm_platform.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from pytest_mesocosm.agents.transport import parse_retry_after as retry_after_seconds
 from pytest_mesocosm.errors import PlatformError
 
 VALIDATION = [{"type": "value_error", "loc": ["body", "num_episodes"],
