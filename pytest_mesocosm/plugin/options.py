@@ -279,24 +279,29 @@ def _check_writable(folder: Path) -> None:
 
 
 def _check_rootdir(config: pytest.Config) -> None:
-    """Stop when a path given as ``--mesocosm-X PATH`` chose pytest's rootdir.
+    """Stop when a path given as ``--mesocosm-X PATH`` may have chosen pytest's rootdir.
 
-    pytest picks the rootdir before plugins add their options, so it reads that PATH as a
-    test path; the rootdir (and ``.pytest_cache``) then moves to the PATH's folder.
-    ``--mesocosm-X=PATH`` is read as one word.
+    pytest picks the rootdir and the ini file before plugins add their options, so it reads
+    that PATH as a test path and searches for both from there: a path under the working
+    folder can move the rootdir into it, one outside can move it (and the ini file, with
+    its ``mesocosm_*`` settings) to another folder. ``--mesocosm-X=PATH`` is read as one word.
     """
-    args = [str(a) for a in config.invocation_params.args]
     here = config.invocation_params.dir
-    if config.rootpath == here or config.rootpath in here.parents:
-        return
+    rootdir_moved = config.rootpath != here and config.rootpath not in here.parents
+    takes_value = {option.flag for option in OPTIONS if not option.switch and option.bare is None}
+    args = [str(a) for a in config.invocation_params.args]
     for flag, value in itertools.pairwise(args):
-        if not flag.startswith("--mesocosm-") or value.startswith("-"):
+        if flag not in takes_value:
             continue
         path = Path(os.path.abspath(here / value))  # as pytest saw it: links unresolved
-        if config.rootpath == path or config.rootpath in path.parents:
+        if not path.exists():  # pytest ignores what does not exist
+            continue
+        outside = path != here and here not in path.parents
+        if outside or (rootdir_moved and config.rootpath in (path, *path.parents)):
             raise pytest.UsageError(
-                f"{flag} {value}: pytest took its rootdir from this path ({config.rootpath}); "
-                f"write it as one word: {flag}={value}"
+                f"{flag} {value}: pytest reads a separate path as a test path and takes its "
+                f"rootdir from it (here {config.rootpath}); write it as one word: "
+                f"{flag}={value}"
             )
 
 

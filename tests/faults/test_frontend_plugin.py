@@ -2,7 +2,8 @@
 
 Issue 8's front-end items on the plugin's side: an explicit --mesocosm-parallel wins over
 the vow's parallel_episodes with one line saying so (B1), and a trace folder that cannot
-be made is one line and a usage error (C6).
+be made is one line and a usage error (C6), and a path flag written with a space that
+pytest took as a test path is refused in one line (B4).
 """
 
 from __future__ import annotations
@@ -60,11 +61,32 @@ def test_a_path_flag_written_with_a_space_that_moves_the_rootdir_is_one_line(
                      "--mesocosm-python", str(python), cwd=repo)
     assert run.returncode == 4, run.stdout  # pytest's usage error
     assert run.stderr.strip().splitlines() == [
-        f"ERROR: --mesocosm-python {python}: pytest took its rootdir from this path "
-        f"({python.parent}); write it as one word: --mesocosm-python={python}"], run.stderr
+        f"ERROR: --mesocosm-python {python}: pytest reads a separate path as a test path and "
+        f"takes its rootdir from it (here {python.parent}); write it as one word: "
+        f"--mesocosm-python={python}"], run.stderr
     assert no_harness_traceback(run.stdout + run.stderr)
 
     run = run_pytest("--mesocosm", "--mesocosm-model", "script:policy.py:policy",
                      f"--mesocosm-python={python}", cwd=repo)
     assert run.returncode == 0, run.stdout + run.stderr
     assert f"rootdir: {repo}" in run.stdout
+
+
+def test_a_path_flag_written_with_a_space_that_takes_an_ini_file_above_is_one_line(
+    tmp_path: Path,
+) -> None:
+    """The rootdir stays among the working folder's parents but moves up to another ini
+    file, whose settings would silently replace the repo's own."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    repo = write_counter_repo(tmp_path / "repo").parent
+    (repo / "pytest.ini").write_text("[pytest]\n")
+    baseline = tmp_path / "old" / "results.json"
+    baseline.parent.mkdir()
+    baseline.write_text("{}")
+    run = run_pytest("--mesocosm", "--mesocosm-model", "script:policy.py:policy",
+                     "--mesocosm-baseline", str(baseline), cwd=repo)
+    assert run.returncode == 4, run.stdout  # pytest's usage error
+    assert run.stderr.strip().splitlines() == [
+        f"ERROR: --mesocosm-baseline {baseline}: pytest reads a separate path as a test path "
+        f"and takes its rootdir from it (here {tmp_path}); write it as one word: "
+        f"--mesocosm-baseline={baseline}"], run.stderr
