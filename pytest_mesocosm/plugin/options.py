@@ -284,8 +284,11 @@ def _check_rootdir(config: pytest.Config) -> None:
     pytest picks the rootdir and the ini file before plugins add their options, so it reads
     that PATH as a test path and searches for both from there: a path under the working
     folder can move the rootdir into it, one outside can move it (and the ini file, with
-    its ``mesocosm_*`` settings) to another folder. ``--mesocosm-X=PATH`` is read as one word.
+    its ``mesocosm_*`` settings) to another folder. ``--mesocosm-X=PATH`` is read as one word;
+    an explicit ``--rootdir`` keeps the rootdir where the user put it.
     """
+    if config.getoption("rootdir"):
+        return
     here = config.invocation_params.dir
     rootdir_moved = config.rootpath != here and config.rootpath not in here.parents
     takes_value = {option.flag for option in OPTIONS if not option.switch and option.bare is None}
