@@ -16,7 +16,14 @@ import pytest
 from pytest_mesocosm.errors import MesocosmError
 from pytest_mesocosm.plugin.episodes import REPORT_KEY, RUN_ID_KEY
 from pytest_mesocosm.plugin.options import Settings
-from pytest_mesocosm.plugin.report import Aggregator, Judged, summary_lines, verdict_line
+from pytest_mesocosm.plugin.report import (
+    Aggregator,
+    Judged,
+    exit_status,
+    junit_properties,
+    summary_lines,
+    verdict_line,
+)
 
 
 class ReportingPlugin:
@@ -63,6 +70,7 @@ class ReportingPlugin:
         if hasattr(report, REPORT_KEY):
             self.aggregator.add(report.nodeid, getattr(report, REPORT_KEY))
 
+    @pytest.hookimpl(tryfirst=True)  # before --junitxml writes its file
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.aggregator:
             return
@@ -71,9 +79,10 @@ class ReportingPlugin:
             self.settings.config, self.settings.report, interrupted=interrupted
         )
         self._write_html()
-        failed = self.problems or any(not j.verdict.passed for j in self.judged)
-        if failed and session.exitstatus == pytest.ExitCode.OK:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        junit_properties(self.config, [j.verdict for j in self.judged])
+        if session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = exit_status([j.verdict for j in self.judged],
+                                             problems=bool(self.problems))
 
     def _write_html(self) -> None:
         """``--mesocosm-html``: one report over every manifest judged in this run."""
@@ -102,7 +111,8 @@ class ReportingPlugin:
         for judged in self.judged:
             verdict = judged.verdict
             terminalreporter.write_line(verdict_line(verdict), green=verdict.passed,
-                                        red=not verdict.passed, bold=True)
+                                        red=verdict.decision == "failed",
+                                        yellow=verdict.decision == "inconclusive", bold=True)
         if self.html_path is not None:
             terminalreporter.write_line(f"mesocosm: html report {self.html_path}")
         for problem in self.problems:

@@ -185,6 +185,9 @@ OPTIONS: tuple[Option, ...] = (
            "binding vow's parallel_episodes, else 1)", lambda w: _whole(w, 1)),
     Option("threshold", "pass threshold such as 'win_rate>=0.6' or 'win_rate.lower>=0.5' "
            "(repeatable; added to the manifest's mesocosm.thresholds)", _threshold, many=True),
+    Option("inconclusive", "what a threshold counts as when its 95% interval straddles it: "
+           "'estimate' (default; the point estimate decides, as before), 'fail', 'pass', or "
+           "'error' (the run exits 6)", _choice("estimate", "fail", "pass", "error")),
     Option("allowed-errors", "episodes ending in env_error/model_error the gate tolerates "
            "(default: the manifest's mesocosm.allowed_errors, else 0)", lambda w: _whole(w, 0)),
     Option("trace-dir", f"folder for run folders with traces (default {DEFAULT_RUNS_DIR})",

@@ -15,12 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pytest_mesocosm.engine.config import BenchConfig
 from pytest_mesocosm.engine.outcomes import EpisodeResult
 from pytest_mesocosm.engine.session import effective_parallel
 from pytest_mesocosm.engine.traces import RunFolder
 from pytest_mesocosm.errors import MesocosmError
 from pytest_mesocosm.manifest.models import Manifest, load_manifest
+from pytest_mesocosm.scoring.decide import INCONCLUSIVE_EXIT
 from pytest_mesocosm.scoring.judge import Verdict, judge, per_manifest
 from pytest_mesocosm.scoring.table import format_markdown, format_metrics_table
 
@@ -149,7 +152,35 @@ def verdict_line(verdict: Verdict) -> str:
     partial = f" ({ran} of {verdict.planned} planned episodes ran)" if ran < verdict.planned else ""
     if verdict.passed:
         return f"mesocosm: {name}: gate passed{partial}"
+    if verdict.decision == "inconclusive":
+        return (f"mesocosm: {name}: gate INCONCLUSIVE{partial}: "
+                f"{'; '.join(verdict.gate.inconclusive)}")
     return f"mesocosm: {name}: gate FAILED{partial}: {'; '.join(verdict.reasons)}"
+
+
+def exit_status(verdicts: list[Verdict], *, problems: bool) -> int:
+    """0 when every manifest passed; 1 when one failed (or could not be judged); else
+    :data:`INCONCLUSIVE_EXIT` when one is inconclusive (``--mesocosm-inconclusive error``)."""
+    if problems or any(v.decision == "failed" for v in verdicts):
+        return int(pytest.ExitCode.TESTS_FAILED)
+    if any(v.decision == "inconclusive" for v in verdicts):
+        return INCONCLUSIVE_EXIT
+    return int(pytest.ExitCode.OK)
+
+
+def junit_properties(config: pytest.Config, verdicts: list[Verdict]) -> None:
+    """``--junitxml``: each manifest's verdict and each threshold's decision, with its
+    interval, as properties of the test suite."""
+    from _pytest.junitxml import xml_key  # pytest's own LogXML; no public handle exists
+
+    xml = config.stash.get(xml_key, None)
+    if xml is None:
+        return
+    for verdict in verdicts:
+        prefix = f"mesocosm.{verdict.manifest.domain_id}"
+        xml.add_global_property(f"{prefix}.verdict", verdict.decision)
+        for check in verdict.gate.checks:
+            xml.add_global_property(f"{prefix}.threshold.{check.threshold}", check.describe())
 
 
 def _rel(path: Path | None, here: Path) -> str:
