@@ -35,15 +35,15 @@ def _checks_by_metric(gate: GateResult | None) -> dict[str, list[CheckResult]]:
     return grouped
 
 
-def _verdict(checks: list[CheckResult]) -> str:
+def _verdict(checks: list[CheckResult], mode: str) -> str:
     """What the gate made of a metric's thresholds; ``inconclusive`` only where an
     undecided one is what it counts as (``error`` mode)."""
     if not checks:
         return ""
     if all(c.passed for c in checks):
         return "pass"
-    failed = [c for c in checks if not c.passed]
-    return "inconclusive" if all(c.decision == "inconclusive" for c in failed) else "FAIL"
+    undecided = all(c.decision == "inconclusive" for c in checks if not c.passed)
+    return "inconclusive" if mode == "error" and undecided else "FAIL"
 
 
 def _threshold_text(checks: list[CheckResult], metric: str) -> str:
@@ -53,6 +53,7 @@ def _threshold_text(checks: list[CheckResult], metric: str) -> str:
 def _rows(metrics: RunMetrics, gate: GateResult | None) -> list[tuple[str, ...]]:
     """One row per scoring metric (primary starred), then thresholded extras and pass@k."""
     checks = _checks_by_metric(gate)
+    mode = gate.mode if gate else "estimate"
     rows: list[tuple[str, ...]] = []
     for name, summary in metrics.metrics.items():
         mine = checks.pop(name, [])
@@ -62,11 +63,11 @@ def _rows(metrics: RunMetrics, gate: GateResult | None) -> list[tuple[str, ...]]
             fmt_interval(*summary.interval()),
             str(summary.n),
             _threshold_text(mine, name),
-            _verdict(mine),
+            _verdict(mine, mode),
         ))
     for name, mine in checks.items():
         rows.append(
-            (name, fmt(mine[0].actual), "-", "", _threshold_text(mine, name), _verdict(mine))
+            (name, fmt(mine[0].actual), "-", "", _threshold_text(mine, name), _verdict(mine, mode))
         )
     return rows
 
