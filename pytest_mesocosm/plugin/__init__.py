@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_mesocosm.plugin.options import add_options, read_settings
+from pytest_mesocosm.plugin.options import Settings, add_options, read_settings
 
 if TYPE_CHECKING:
     from pytest_mesocosm.plugin.episodes import EpisodePlugin
@@ -37,9 +37,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if not config.getoption("mesocosm"):
+    enabled = bool(config.getoption("mesocosm"))
+    golden = bool(config.getoption("mesocosm_golden") or config.getini("mesocosm_golden"))
+    if not (enabled or golden):
         return
     settings = read_settings(config)
+    _configure_golden(config, settings, enabled=enabled)
+    if not enabled:
+        return
     from pytest_mesocosm.plugin.episodes import EpisodePlugin
 
     plugin = EpisodePlugin(config, settings)
@@ -55,3 +60,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
     show_notices(config)
     config.pluginmanager.register(ManifestsOnly(bool(settings.only)), "mesocosm-only")
+
+
+def _configure_golden(config: pytest.Config, settings: Settings, *, enabled: bool) -> None:
+    """``--mesocosm-golden`` (alone or beside ``--mesocosm``) and ``--mesocosm-golden-record``."""
+    if settings.golden_record and not enabled:
+        raise pytest.UsageError("--mesocosm-golden-record needs --mesocosm: the episodes it "
+                                "records are the ones the run plays")
+    if not (settings.golden or settings.golden_record):
+        return
+    from pytest_mesocosm.plugin.golden import GOLDEN_NAME, GoldenPlugin, GoldenRecorder
+
+    if settings.golden:
+        config.pluginmanager.register(GoldenPlugin(settings), GOLDEN_NAME)
+    if settings.golden_record and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(GoldenRecorder(settings), "mesocosm-golden-record")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +205,12 @@ OPTIONS: tuple[Option, ...] = (
            "the URL the mesocosm CLI resolves: MESOCOSM_BASE_URL, ..., saved credentials)",
            lambda w: _url(w, bare=True), bare=""),
     Option("domain", "platform domain id the runs target (default: the manifest's id)", _text),
+    Option("golden", "replay every golden file (.mesocosm/golden/<domain>/ beside each "
+           "manifest) against the env, no model; a difference fails the item", switch=True),
+    Option("golden-record", "with --mesocosm: write the episodes played as golden files",
+           switch=True),
+    Option("golden-ignore", "a volatile path the golden check ignores, e.g. 'info.timestamp' "
+           "or 'observation.data.*.id' (repeatable)", _text, many=True),
     Option("only", "collect benchanything.json files only, not the repo's own tests (which "
            "may import what this interpreter lacks, e.g. the hosted SDK)", switch=True),
 )
@@ -314,10 +320,13 @@ class Settings:
     platform: str | None = None  # "" = resolve the URL as the CLI does
     domain: str | None = None
     only: bool = False  # collect manifests only, not the repo's own tests
+    golden: bool = False  # replay golden files as items
+    golden_record: bool = False  # write the run's episodes as golden files
+    golden_ignore: list[str] = field(default_factory=list)  # volatile paths
 
 
 _PLUGIN_ONLY = ("trace_dir", "report", "html", "conformance", "threshold", "platform", "domain",
-                "only")
+                "only", "golden", "golden_record", "golden_ignore")
 
 
 def read_settings(config: pytest.Config) -> Settings:
@@ -351,4 +360,7 @@ def read_settings(config: pytest.Config) -> Settings:
         platform=values["platform"],
         domain=values["domain"],
         only=bool(values["only"]),
+        golden=bool(values["golden"]),
+        golden_record=bool(values["golden_record"]),
+        golden_ignore=list(values["golden_ignore"] or []),
     )
