@@ -16,6 +16,7 @@ from mesocosm_cli.commands.cache import cache
 from mesocosm_cli.commands.doctor import doctor
 from mesocosm_cli.commands.env import env
 from mesocosm_cli.commands.eval import eval_
+from mesocosm_cli.commands.golden import golden
 from mesocosm_cli.commands.init import init
 from mesocosm_cli.commands.register import register
 from mesocosm_cli.commands.report import report
@@ -50,7 +51,7 @@ def cli(ctx: click.Context) -> None:
 
 # the reference's tree, then ours
 for command in (auth, team, init, run, env, register, doctor, validate, eval_, cache, report,
-                server):
+                server, golden):
     cli.add_command(command)
 
 

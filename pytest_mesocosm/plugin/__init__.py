@@ -38,7 +38,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     enabled = bool(config.getoption("mesocosm"))
-    golden = bool(config.getoption("mesocosm_golden") or config.getini("mesocosm_golden"))
+    golden = any(config.getoption(f"mesocosm_{name}") or config.getini(f"mesocosm_{name}")
+                 for name in ("golden", "golden_record"))
     if not (enabled or golden):
         return
     settings = read_settings(config)

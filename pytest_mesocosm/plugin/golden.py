@@ -10,24 +10,17 @@ the run plays are written as golden files at the end, on the process the user re
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Iterator
-from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_mesocosm.adapter import AdapterClient
-from pytest_mesocosm.adapter.connect import AdapterLease, adapter_for
-from pytest_mesocosm.engine.config import BenchConfig
 from pytest_mesocosm.engine.loop import close_loop
 from pytest_mesocosm.engine.outcomes import EpisodeResult
 from pytest_mesocosm.errors import ManifestError, MesocosmError
-from pytest_mesocosm.golden.compare import Difference, first_difference
-from pytest_mesocosm.golden.record import record_results
-from pytest_mesocosm.golden.replay import replay
-from pytest_mesocosm.golden.store import golden_files, read_golden
+from pytest_mesocosm.golden.check import GoldenCheck, check_goldens, record_goldens
+from pytest_mesocosm.golden.store import golden_files
 from pytest_mesocosm.manifest.models import MANIFEST_NAME, Manifest, load_manifest
 from pytest_mesocosm.plugin.options import Settings
 
@@ -38,60 +31,56 @@ _REPORT_KEY = "mesocosm"  # the episode plugin's report attribute (plugin/episod
 class GoldenMismatch(Exception):
     """The env answered differently from its golden file."""
 
-    def __init__(self, label: str, path: Path, difference: Difference):
-        super().__init__(difference.headline(label))
-        self.label, self.path, self.difference = label, path, difference
+    def __init__(self, check: GoldenCheck):
+        assert check.difference is not None
+        super().__init__(check.difference.headline(check.label))
+        self.check = check
 
 
-class Adapters:
-    """One adapter (started, or the ``--mesocosm-env-url`` one) per manifest, on one loop."""
-
-    def __init__(self, config: BenchConfig):
-        self.config = config
-        self.loop = asyncio.new_event_loop()
-        self._open: dict[Path, tuple[AbstractAsyncContextManager[AdapterLease],
-                                     AdapterClient]] = {}
-
-    def client(self, manifest: Manifest) -> AdapterClient:
-        key = manifest.source_path or manifest.root
-        if key not in self._open:
-            self.config.runs_dir.mkdir(parents=True, exist_ok=True)
-            log = self.config.runs_dir / f"golden-{manifest.domain_id}-adapter.log"
-            lease_cm = adapter_for(manifest, self.config, log_path=log)
-            lease = self.loop.run_until_complete(lease_cm.__aenter__())
-            self._open[key] = (lease_cm, AdapterClient(lease.url))
-        return self._open[key][1]
-
-    def run(self, coroutine: Any) -> Any:
-        return self.loop.run_until_complete(coroutine)
-
-    def close(self) -> None:
-        for lease_cm, client in self._open.values():
-            with contextlib.suppress(MesocosmError):
-                self.loop.run_until_complete(client.aclose())
-            self.loop.run_until_complete(lease_cm.__aexit__(None, None, None))
-        self._open.clear()
-        close_loop(self.loop)
+def _run(coroutine: Any) -> Any:
+    """Run one coroutine on a loop of its own, closed the engine's way."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        close_loop(loop)
 
 
 class GoldenPlugin:
-    """Collects golden files as items and replays them (``--mesocosm-golden``)."""
+    """Collects golden files as items and replays them (``--mesocosm-golden``).
+
+    A manifest's golden files are replayed together, against one adapter, when its first
+    item runs; each item then reports its own file's result."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.adapters = Adapters(settings.config)
+        self._checks: dict[Path, dict[Path, GoldenCheck] | MesocosmError] = {}
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
         if file_path.name == MANIFEST_NAME:
             return GoldenFile.from_parent(parent, path=file_path)
         return None
 
-    def pytest_sessionfinish(self) -> None:
-        self.adapters.close()
+    def check(self, manifest: Manifest, path: Path) -> GoldenCheck:
+        key = manifest.source_path or manifest.root
+        if key not in self._checks:
+            config = self.settings.config
+            config.runs_dir.mkdir(parents=True, exist_ok=True)
+            log = config.runs_dir / f"golden-{manifest.domain_id}-adapter.log"
+            try:
+                found = _run(check_goldens(manifest, config, ignore=self.settings.golden_ignore,
+                                           log_path=log))
+                self._checks[key] = {c.path: c for c in found}
+            except MesocosmError as exc:
+                self._checks[key] = exc
+        checks = self._checks[key]
+        if isinstance(checks, MesocosmError):
+            raise checks.with_traceback(None)
+        return checks[path]
 
 
 class GoldenFile(pytest.File):
-    """A manifest's golden files; none recorded yet is said, not failed."""
+    """A manifest's golden files as items (none recorded yet: no items)."""
 
     def collect(self) -> Iterator[pytest.Item]:
         try:
@@ -115,23 +104,21 @@ class GoldenItem(pytest.Item):
     def runtest(self) -> None:
         plugin = self.config.pluginmanager.get_plugin(GOLDEN_NAME)
         assert isinstance(plugin, GoldenPlugin)
-        golden = read_golden(self.golden_path)
         try:
-            client = plugin.adapters.client(self.manifest)
-            now = plugin.adapters.run(replay(client, golden))
+            check = plugin.check(self.manifest, self.golden_path)
         except MesocosmError as exc:
             pytest.fail(f"{self.manifest.name}: {exc}", pytrace=False)
-        found = first_difference(golden, now, plugin.settings.golden_ignore)
-        if found is not None:
-            raise GoldenMismatch(golden.label, self.golden_path, found)
+        if check.difference is not None:
+            raise GoldenMismatch(check)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, GoldenMismatch):
-            error = excinfo.value
+            check = excinfo.value.check
+            assert check.difference is not None
             return "\n".join([
-                error.difference.headline(f"{self.manifest.name} {error.label}"),
-                error.difference.diff,
-                f"golden file: {error.path}",
+                check.difference.headline(f"{self.manifest.name} {check.label}"),
+                check.difference.diff,
+                f"golden file: {check.path}",
                 "intended? record again with --mesocosm --mesocosm-golden-record; volatile? "
                 "add its path to the file's 'ignore' or to --mesocosm-golden-ignore",
             ])
@@ -159,21 +146,15 @@ class GoldenRecorder:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.results:
             return
-        adapters = Adapters(self.settings.config)
-        try:
-            for path, results in sorted(self.results.items()):
-                try:
-                    manifest = load_manifest(Path(path))
-                    client = adapters.client(manifest)
-                    self.written += adapters.run(record_results(
-                        client, manifest, results.values(),
-                        recorded_with=self.settings.config.agent.model,
-                        scenario_params=self.settings.config.scenario_params,
-                    ))
-                except MesocosmError as exc:
-                    self.problems.append(f"{path}: cannot record goldens: {exc}")
-        finally:
-            adapters.close()
+        config = self.settings.config
+        for path, results in sorted(self.results.items()):
+            try:
+                manifest = load_manifest(Path(path))
+                log = config.runs_dir / f"golden-{manifest.domain_id}-adapter.log"
+                self.written += _run(record_goldens(manifest, config, results.values(),
+                                                    log_path=log))
+            except MesocosmError as exc:
+                self.problems.append(f"{path}: cannot record goldens: {exc}")
         if self.problems and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
