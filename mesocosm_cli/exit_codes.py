@@ -19,6 +19,7 @@ from pytest_mesocosm.errors import (
     ManifestError,
     MesocosmError,
     PlatformError,
+    ResumeError,
     ScoringError,
 )
 from pytest_mesocosm.scoring.decide import INCONCLUSIVE_EXIT
@@ -35,6 +36,7 @@ INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 # First match wins, so subclasses come before their bases.
 _CODES: tuple[tuple[type[MesocosmError], int], ...] = (
     (ManifestError, USAGE),
+    (ResumeError, USAGE),
     (AgentConfigError, USAGE),
     (ScoringError, USAGE),
     (CredentialsError, USAGE),

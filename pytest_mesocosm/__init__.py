@@ -55,6 +55,7 @@ FRONT_END_SEAM = (
     "pytest_mesocosm.scoring.gate",  # threshold syntax checks at option time
     "pytest_mesocosm.scoring.decide",  # the inconclusive modes and their exit code
     "pytest_mesocosm.engine.until_decided",  # run local --until-decided
+    "pytest_mesocosm.engine.resume",  # run local --resume
     "pytest_mesocosm.golden.check",  # mesocosm golden record|check
     "pytest_mesocosm.golden.store",  # where golden files live
     "pytest_mesocosm.scoring.judge",  # judge(), Verdict, the threshold merge

@@ -137,6 +137,12 @@ def interpreter(python: str | None) -> str | None:
 @click.option("--until-decided", type=click.IntRange(min=1), metavar="MAX",
               help="Add seeds in doubling batches until every threshold is decided or MAX "
               "episodes ran (a sequential rule that keeps a 5% error over all looks).")
+@click.option("--resume", "resume_dir", type=click.Path(path_type=Path), metavar="RUN_DIR",
+              help="Play only the episodes RUN_DIR did not finish (same flags as its run), "
+              "keep the rest, and judge the whole run in RUN_DIR.")
+@click.option("--retry-errors", is_flag=True,
+              help="With --resume: also play again the episodes that ended in env_error or "
+              "model_error.")
 @click.option("--allowed-errors", type=click.IntRange(min=0),
               help="Episodes ending in env_error/model_error the gate tolerates "
               "(default: the manifest's, else 0).")
@@ -170,6 +176,7 @@ def local(ctx: click.Context, obj: CliContext, **opts: Any) -> None:
     """Bench locally with Ollama (or any model) and benchanything.json."""
     from pytest_mesocosm import load_manifest, make_agent, run_bench
     from pytest_mesocosm.engine.config import build_config
+    from pytest_mesocosm.engine.resume import plan_resume, run_resume
     from pytest_mesocosm.engine.until_decided import check_maximum, run_until_decided
     from pytest_mesocosm.scoring.judge import merged_thresholds
     from pytest_mesocosm.scoring.metrics import as_scoring
@@ -180,6 +187,13 @@ def local(ctx: click.Context, obj: CliContext, **opts: Any) -> None:
     if domain_id:
         manifest.id = domain_id
     quiet = opts.pop("quiet")
+    resume_dir, retry_errors = opts.pop("resume_dir"), opts.pop("retry_errors")
+    if retry_errors and resume_dir is None:
+        raise click.UsageError("--retry-errors needs --resume RUN_DIR: the run whose errors "
+                               "are played again")
+    if resume_dir is not None and opts["until_decided"] is not None:
+        raise click.UsageError("--resume and --until-decided do not go together; resume the "
+                               "run first, then start a new one with --until-decided")
     opts["env_url"] = opts["env_url"] or obj.adapter_url().url
     opts["python"] = interpreter(opts["python"])
     config = build_config({**opts, "start_if_absent": True})
@@ -187,10 +201,18 @@ def local(ctx: click.Context, obj: CliContext, **opts: Any) -> None:
     merged_thresholds(manifest, config, flag="--threshold")  # a bad one stops the run now
     if config.gate.until_decided is not None:
         check_maximum(config)
+    plan = None if resume_dir is None else plan_resume(resume_dir, config,
+                                                       retry_errors=retry_errors)
     agent = make_agent(config.agent, base_dir=manifest.root)  # a bad --model fails first
     progress = None if quiet else Progress(as_scoring(manifest.scoring).primary)
-    play = run_bench if config.gate.until_decided is None else run_until_decided
-    run = play(manifest, config, on_result=progress, on_start=_said, agent=agent)
+    if plan is not None:
+        click.echo(f"resuming {plan.folder.path}: {len(plan.kept)} episodes kept, "
+                   f"{len(plan.todo)} to play ({len(plan.retried)} of them retried)")
+        run = run_resume(manifest, config, plan, on_result=progress, on_start=_said,
+                         agent=agent)
+    else:
+        play = run_bench if config.gate.until_decided is None else run_until_decided
+        run = play(manifest, config, on_result=progress, on_start=_said, agent=agent)
     _print_run(run)
     _exit(run.verdict)
 

@@ -9,7 +9,7 @@ end prints and turns into an exit code.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,10 +125,12 @@ def judge(
     folder: RunFolder,
     interrupted: bool = False,
     look: Look | None = None,
+    notes: Mapping[str, Any] | None = None,
 ) -> Verdict:
     """Score, gate, compare with the baseline and write ``folder``'s results.json.
 
-    ``look``: the sequential rule's last look, whose level decides the thresholds."""
+    ``look``: the sequential rule's last look, whose level decides the thresholds;
+    ``notes``: more top-level keys for results.json (e.g. what a resumed run retried)."""
     ordered = sorted(results, key=_episode_order)
     metrics = score_run(manifest.scoring, ordered, metric_bounds(manifest))
     gate = gate_run(manifest, config, metrics, look)
@@ -139,7 +141,7 @@ def judge(
     complete = len(ordered) >= config.planned and not interrupted
     extra = manifest_summary(manifest) | {
         "interrupted": interrupted, "gate": gate.to_dict(),
-        "baseline_regressions": verdict.regressions,
+        "baseline_regressions": verdict.regressions, **(notes or {}),
     }
     folder.path.mkdir(parents=True, exist_ok=True)
     verdict.results_path = folder.write_results(config, ordered, metrics, extra,
