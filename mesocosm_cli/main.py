@@ -44,7 +44,8 @@ def cli(ctx: click.Context) -> None:
     MESOCOSM_ENV_URL), then ~/.config/swecc/bench_credentials.json.
 
     Exit codes: 0 ok, 1 a check said no (gate, validate, doctor), 2 usage or
-    configuration, 3 env adapter, 4 model, 5 bench platform, 130 interrupted.
+    configuration, 3 env adapter, 4 model, 5 bench platform, 6 gate inconclusive
+    (run local --inconclusive error), 130 interrupted.
     """
     ctx.ensure_object(CliContext)
 

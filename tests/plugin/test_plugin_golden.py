@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,13 @@ from plugin_support import copy_example, mesocosm
 
 SOLVER = "script:solver.py:policy"
 REWARD_RULE = "reward=1.0 if self._won else 0.0"
+
+
+def _wordle(pytester: pytest.Pytester) -> Path:
+    """A copy of the Wordle example without its committed goldens."""
+    folder = copy_example(pytester, "wordle")
+    shutil.rmtree(folder / ".mesocosm")
+    return folder
 
 
 def _record(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
@@ -31,7 +39,7 @@ def _edit(env: Path, old: str, new: str) -> None:
 
 
 def test_a_changed_reward_rule_fails_at_its_step_with_a_diff(pytester: pytest.Pytester) -> None:
-    folder = copy_example(pytester, "wordle")
+    folder = _wordle(pytester)
     _record(pytester).stdout.fnmatch_lines(
         [f"mesocosm: recorded 3 golden files in {folder}/.mesocosm/golden/wordle"])
     files = sorted(p.name for p in (folder / ".mesocosm" / "golden" / "wordle").iterdir())
@@ -64,7 +72,7 @@ def test_a_changed_reward_rule_fails_at_its_step_with_a_diff(pytester: pytest.Py
 
 
 def test_a_volatile_field_declared_ignored_does_not_fail(pytester: pytest.Pytester) -> None:
-    folder = copy_example(pytester, "wordle")
+    folder = _wordle(pytester)
     _edit(folder / "env.py", '"guesses_used": len(self._history)}',
           '"guesses_used": len(self._history), "at": __import__("time").time()}')
     _record(pytester)
