@@ -76,13 +76,25 @@ class ReportingPlugin:
             return
         interrupted = session.exitstatus == pytest.ExitCode.INTERRUPTED
         self.judged, self.problems = self.aggregator.finish(
-            self.settings.config, self.settings.report, interrupted=interrupted
+            self.settings.config, self.settings.report, interrupted=interrupted,
+            notes=self._resume_notes(),
         )
         self._write_html()
         junit_properties(self.config, [j.verdict for j in self.judged])
         if session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = exit_status([j.verdict for j in self.judged],
                                              problems=bool(self.problems))
+
+    def _resume_notes(self) -> Any:
+        """``--mesocosm-resume``: what each manifest kept, played and retried."""
+        if self.settings.resume_id is None:
+            return None
+        from pytest_mesocosm.plugin.episodes import results_dir
+        from pytest_mesocosm.plugin.resume import notes_for
+
+        config = self.settings.config
+        return notes_for(lambda m: results_dir(config.runs_dir, self.run_id, m), config,
+                         retry_errors=self.settings.retry_errors)
 
     def _write_html(self) -> None:
         """``--mesocosm-html``: one report over every manifest judged in this run."""

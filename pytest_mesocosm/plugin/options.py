@@ -211,6 +211,10 @@ OPTIONS: tuple[Option, ...] = (
            switch=True),
     Option("golden-ignore", "a volatile path the golden check ignores, e.g. 'info.timestamp' "
            "or 'observation.data.*.id' (repeatable)", _text, many=True),
+    Option("resume", "finish an interrupted run: RUN_DIR is a manifest's run folder (the "
+           "summary's 'results:' folder); only episodes not in it are played", _text),
+    Option("retry-errors", "with --mesocosm-resume: also play again the episodes that ended "
+           "in env_error or model_error", switch=True),
     Option("only", "collect benchanything.json files only, not the repo's own tests (which "
            "may import what this interpreter lacks, e.g. the hosted SDK)", switch=True),
 )
@@ -323,10 +327,12 @@ class Settings:
     golden: bool = False  # replay golden files as items
     golden_record: bool = False  # write the run's episodes as golden files
     golden_ignore: list[str] = field(default_factory=list)  # volatile paths
+    resume_id: str | None = None  # the run id a --mesocosm-resume continues
+    retry_errors: bool = False
 
 
 _PLUGIN_ONLY = ("trace_dir", "report", "html", "conformance", "threshold", "platform", "domain",
-                "only", "golden", "golden_record", "golden_ignore")
+                "only", "golden", "golden_record", "golden_ignore", "resume", "retry_errors")
 
 
 def read_settings(config: pytest.Config) -> Settings:
@@ -349,6 +355,14 @@ def read_settings(config: pytest.Config) -> Settings:
         )
     runs_dir = (_path(config, by_name["trace-dir"], values["trace_dir"])
                 or config.invocation_params.dir / DEFAULT_RUNS_DIR)
+    resume_id = None
+    resume = _path(config, by_name["resume"], values["resume"])
+    if values["retry_errors"] and resume is None:
+        raise pytest.UsageError("--mesocosm-retry-errors needs --mesocosm-resume RUN_DIR")
+    if resume is not None:
+        from pytest_mesocosm.plugin.resume import resumed_run
+
+        runs_dir, resume_id = resumed_run(resume)
     _check_writable(runs_dir)
     engine = {k: v for k, v in values.items() if k not in _PLUGIN_ONLY}
     engine.update(baseline=baseline, thresholds=values["threshold"], runs_dir=runs_dir)
@@ -363,4 +377,6 @@ def read_settings(config: pytest.Config) -> Settings:
         golden=bool(values["golden"]),
         golden_record=bool(values["golden_record"]),
         golden_ignore=list(values["golden_ignore"] or []),
+        resume_id=resume_id,
+        retry_errors=bool(values["retry_errors"]),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,9 +76,11 @@ class Aggregator:
         return bool(self._by_manifest)
 
     def finish(
-        self, config: BenchConfig, report: Path | None, *, interrupted: bool
+        self, config: BenchConfig, report: Path | None, *, interrupted: bool,
+        notes: Callable[[Manifest], Mapping[str, Any]] | None = None,
     ) -> tuple[list[Judged], list[str]]:
-        """Judge every manifest; also return lines for what could not be judged."""
+        """Judge every manifest; also return lines for what could not be judged.
+        ``notes``: more keys for a manifest's results.json (what a resumed run kept)."""
         judged: list[Judged] = []
         problems: list[str] = []
         several = len(self._by_manifest) > 1
@@ -85,7 +88,8 @@ class Aggregator:
             try:
                 manifest = load_manifest(Path(path))
                 verdict = judge(manifest, gathered.results.values(), config,
-                                folder=RunFolder(gathered.results_dir), interrupted=interrupted)
+                                folder=RunFolder(gathered.results_dir), interrupted=interrupted,
+                                notes=notes(manifest) if notes else None)
                 done = Judged(verdict, sorted(gathered.run_dirs),
                               parallel_note=effective_parallel(manifest, config)[1])
                 if report is not None:

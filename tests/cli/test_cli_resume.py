@@ -8,27 +8,16 @@ import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from click.testing import Result
+from support import SLOW_SOLVER, comparable_results
 
 Invoke = Callable[..., Result]
 WORDLE = Path(__file__).resolve().parents[2] / "examples" / "wordle"
-SLOW = """
-import time
-from solver import policy as solve
-
-def policy(observation, context=None):
-    time.sleep(0.05)
-    return solve(observation)
-"""
-TIMINGS = {"wall_seconds", "episode_id", "trace_path"}  # differ between any two runs
-
-
 def _repo(cli_env: Path) -> Path:
     repo = cli_env / "wordle"
     shutil.copytree(WORDLE, repo, ignore=shutil.ignore_patterns("__pycache__", ".mesocosm"))
-    (repo / "slow.py").write_text(SLOW)
+    (repo / "slow.py").write_text(SLOW_SOLVER)
     return repo
 
 
@@ -41,20 +30,6 @@ def _args(repo: Path, out: str, dead_url: str) -> list[str]:
 def _run_dir(out: Path) -> Path:
     (run_dir,) = [p for p in out.iterdir() if p.is_dir()]
     return run_dir
-
-
-def _comparable(run_dir: Path) -> dict[str, Any]:
-    """results.json without what differs between any two runs: ids, times, paths."""
-    data = json.loads((run_dir / "results.json").read_text())
-    for key in ("run_id", "created_at", "updated_at", "resumed"):
-        data.pop(key, None)
-    data["config"].pop("runs_dir")
-    data["results"] = [{k: v for k, v in r.items() if k not in TIMINGS}
-                       for r in data["results"]]
-    extras = data["metrics"]["extras"]
-    for key in ("total_wall_seconds", "mean_wall_seconds"):
-        extras.pop(key)
-    return data
 
 
 def test_a_run_stopped_by_sigint_resumes_to_the_same_results(
@@ -87,7 +62,7 @@ def test_a_run_stopped_by_sigint_resumes_to_the_same_results(
     assert data["resumed"]["kept"] == [f"seed={s}" for s in kept]
     assert data["resumed"]["played"] == [f"seed={s}" for s in range(10) if s not in kept]
     assert data["interrupted"] is False and data["complete"] is True
-    assert _comparable(run_dir) == _comparable(_run_dir(cli_env / "clean"))
+    assert comparable_results(run_dir) == comparable_results(_run_dir(cli_env / "clean"))
     assert len(list((run_dir / "traces").glob("*.jsonl"))) == 10
 
 
@@ -120,7 +95,7 @@ def test_retried_errors_do_not_change_a_deterministic_agents_numbers(
     assert retried.exit_code == 0, retried.output
     data = json.loads((run_dir / "results.json").read_text())
     assert data["resumed"]["retried"] == errored == data["resumed"]["played"]
-    assert _comparable(run_dir) == _comparable(_run_dir(cli_env / "clean"))
+    assert comparable_results(run_dir) == comparable_results(_run_dir(cli_env / "clean"))
 
 
 def test_resume_mistakes_are_one_line(invoke: Invoke, cli_env: Path, dead_url: str) -> None:
