@@ -54,7 +54,8 @@ FRONT_END_SEAM = (
     "pytest_mesocosm.adapter.connect",  # adapter_for
     "pytest_mesocosm.scoring.gate",  # threshold syntax checks at option time
     "pytest_mesocosm.scoring.decide",  # the inconclusive modes and their exit code
-    "pytest_mesocosm.engine.until_decided",  # run local --until-decided
+    "pytest_mesocosm.engine.until_decided",  # --until-decided: batches and looks
+    "pytest_mesocosm.scoring.sequential",  # the sequential rule's look, judged with a run
     "pytest_mesocosm.engine.resume",  # run local --resume
     "pytest_mesocosm.golden.check",  # mesocosm golden record|check
     "pytest_mesocosm.golden.store",  # where golden files live

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from pytest_mesocosm.agents.base import Agent
 from pytest_mesocosm.engine.config import BenchConfig
@@ -55,6 +55,61 @@ def check_maximum(config: BenchConfig) -> int:
     return maximum
 
 
+@dataclass(frozen=True)
+class Batches:
+    """The seeds a run may play and after how many of them it looks."""
+
+    seeds: list[int]
+    ends: list[int]  # seeds played at each look
+    repeats: int
+    maximum: int  # episodes
+
+    def requests(self, look: int) -> list[EpisodeRequest]:
+        """The episodes of look ``look`` (1-based): the seeds since the previous look."""
+        start = self.ends[look - 2] if look > 1 else 0
+        return [EpisodeRequest(s, r) for s in self.seeds[start:self.ends[look - 1]]
+                for r in range(self.repeats)]
+
+    def config(self, config: BenchConfig, played: int) -> BenchConfig:
+        """``config`` planning the seeds of every look ``played`` episodes reached."""
+        looks = next((i for i, end in enumerate(self.ends, start=1)
+                      if end * self.repeats >= played), len(self.ends))
+        return replace(config, seeds=self.seeds[:self.ends[looks - 1]])
+
+
+def plan_batches(config: BenchConfig) -> Batches:
+    maximum = check_maximum(config)
+    repeats = max(config.repeats, 1)
+    ends = batch_ends(len(config.episode_seeds()), max(maximum // repeats, 1))
+    return Batches(seed_stream(config.episode_seeds(), ends[-1]), ends, repeats, maximum)
+
+
+def look_at(manifest: Manifest, config: BenchConfig, finished: list[EpisodeResult],
+            index: int, maximum: int) -> tuple[Look, bool]:
+    """Look ``index`` at the finished episodes: is every threshold decided?"""
+    look = Look(index, len(finished), maximum)
+    metrics = score_run(manifest.scoring, finished, metric_bounds(manifest))
+    return look, decided(gate_run(manifest, config, metrics, look))
+
+
+async def play_looks(
+    session: BenchSession, batches: Batches, finished: list[EpisodeResult], *,
+    first: int = 1, on_result: ResultCallback | None = None,
+) -> Look | None:
+    """Play the batches from look ``first`` on, looking after each, until decided;
+    return the last look."""
+    look: Look | None = None
+    for index in range(first, len(batches.ends) + 1):
+        await session.run(batches.requests(index),
+                          on_result=_offset(on_result, len(finished), batches.maximum),
+                          collected=finished)
+        look, done = look_at(session.manifest, session.config, finished, index,
+                             batches.maximum)
+        if done:
+            break
+    return look
+
+
 async def arun_until_decided(
     manifest: Manifest,
     config: BenchConfig,
@@ -65,14 +120,10 @@ async def arun_until_decided(
     run_folder: RunFolder | None = None,
 ) -> BenchRun:
     """Play batches until every threshold is decided or ``until_decided`` episodes ran."""
-    maximum = check_maximum(config)
-    repeats = max(config.repeats, 1)
-    ends = batch_ends(len(config.episode_seeds()), max(maximum // repeats, 1))
-    seeds = seed_stream(config.episode_seeds(), ends[-1])
+    batches = plan_batches(config)
     finished: list[EpisodeResult] = []
     session = BenchSession(manifest, config, agent=agent, run_folder=run_folder)
     look: Look | None = None
-    played = 0
     interrupted = False
     adapter = None
     try:
@@ -80,18 +131,10 @@ async def arun_until_decided(
             adapter = session.lease.describe(manifest) if session.lease else None
             if on_start is not None:
                 on_start(session)
-            for index, end in enumerate(ends, start=1):
-                batch = [EpisodeRequest(s, r) for s in seeds[played:end] for r in range(repeats)]
-                played = end
-                await session.run(batch, on_result=_offset(on_result, len(finished), maximum),
-                                  collected=finished)
-                look = Look(index, len(finished), maximum)
-                metrics = score_run(manifest.scoring, finished, metric_bounds(manifest))
-                if decided(gate_run(manifest, config, metrics, look)):
-                    break
+            look = await play_looks(session, batches, finished, on_result=on_result)
     except (asyncio.CancelledError, KeyboardInterrupt):
         interrupted = True
-    ran = replace(config, seeds=seeds[:played])
+    ran = batches.config(config, len(finished))
     verdict = judge(manifest, finished, ran, folder=session.run_folder,
                     interrupted=interrupted, look=look)
     return BenchRun(ran, verdict, session.run_folder.path, adapter)

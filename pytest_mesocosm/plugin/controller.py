@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 
 from pytest_mesocosm.errors import MesocosmError
+from pytest_mesocosm.manifest.models import Manifest
 from pytest_mesocosm.plugin.episodes import REPORT_KEY, RUN_ID_KEY
 from pytest_mesocosm.plugin.options import Settings
 from pytest_mesocosm.plugin.report import (
     Aggregator,
     Judged,
+    JudgeInput,
     exit_status,
     junit_properties,
     summary_lines,
@@ -77,7 +79,7 @@ class ReportingPlugin:
         interrupted = session.exitstatus == pytest.ExitCode.INTERRUPTED
         self.judged, self.problems = self.aggregator.finish(
             self.settings.config, self.settings.report, interrupted=interrupted,
-            notes=self._resume_notes(),
+            prepare=self._prepare,
         )
         self._write_html()
         junit_properties(self.config, [j.verdict for j in self.judged])
@@ -85,16 +87,19 @@ class ReportingPlugin:
             session.exitstatus = exit_status([j.verdict for j in self.judged],
                                              problems=bool(self.problems))
 
-    def _resume_notes(self) -> Any:
-        """``--mesocosm-resume``: what each manifest kept, played and retried."""
-        if self.settings.resume_id is None:
-            return None
-        from pytest_mesocosm.plugin.episodes import results_dir
-        from pytest_mesocosm.plugin.resume import notes_for
+    def _prepare(self, manifest: Manifest, given: JudgeInput) -> JudgeInput:
+        """Before a manifest is judged: what a resumed run kept (read before results.json
+        is rewritten), and more seeds while a threshold is undecided."""
+        if self.settings.resume_id is not None:
+            from pytest_mesocosm.plugin.resume import plan_for
 
-        config = self.settings.config
-        return notes_for(lambda m: results_dir(config.runs_dir, self.run_id, m), config,
-                         retry_errors=self.settings.retry_errors)
+            given.notes = plan_for(given.folder, given.config,
+                                   retry_errors=self.settings.retry_errors).notes()
+        if given.config.gate.until_decided is not None:
+            from pytest_mesocosm.plugin.decided import until_decided
+
+            given = until_decided(manifest, given)
+        return given
 
     def _write_html(self) -> None:
         """``--mesocosm-html``: one report over every manifest judged in this run."""

@@ -188,6 +188,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("inconclusive", "what a threshold counts as when its 95% interval straddles it: "
            "'estimate' (default; the point estimate decides, as before), 'fail', 'pass', or "
            "'error' (the run exits 6)", _choice("estimate", "fail", "pass", "error")),
+    Option("until-decided", "while a threshold is inconclusive after the planned seeds, play "
+           "more in doubling batches (on the controller) until decided or MAX episodes ran; a "
+           "sequential rule keeps a 5% error", lambda w: _whole(w, 1)),
     Option("allowed-errors", "episodes ending in env_error/model_error the gate tolerates "
            "(default: the manifest's mesocosm.allowed_errors, else 0)", lambda w: _whole(w, 0)),
     Option("trace-dir", f"folder for run folders with traces (default {DEFAULT_RUNS_DIR})",
@@ -359,6 +362,9 @@ def read_settings(config: pytest.Config) -> Settings:
     resume = _path(config, by_name["resume"], values["resume"])
     if values["retry_errors"] and resume is None:
         raise pytest.UsageError("--mesocosm-retry-errors needs --mesocosm-resume RUN_DIR")
+    if resume is not None and values["until_decided"] is not None:
+        raise pytest.UsageError("--mesocosm-resume and --mesocosm-until-decided do not go "
+                                "together; resume the run first")
     if resume is not None:
         from pytest_mesocosm.plugin.resume import resumed_run
 
@@ -366,8 +372,13 @@ def read_settings(config: pytest.Config) -> Settings:
     _check_writable(runs_dir)
     engine = {k: v for k, v in values.items() if k not in _PLUGIN_ONLY}
     engine.update(baseline=baseline, thresholds=values["threshold"], runs_dir=runs_dir)
+    bench = build_config(engine)
+    if bench.gate.until_decided is not None and bench.gate.until_decided < bench.planned:
+        raise pytest.UsageError(
+            f"--mesocosm-until-decided {bench.gate.until_decided} is below the "
+            f"{bench.planned} planned episodes; give a larger MAX or fewer episodes")
     return Settings(
-        config=build_config(engine),
+        config=bench,
         report=_path(config, by_name["report"], values["report"]),
         html=_path(config, by_name["html"], values["html"]),
         conformance=bool(values["conformance"]),

@@ -26,6 +26,7 @@ from pytest_mesocosm.errors import MesocosmError
 from pytest_mesocosm.manifest.models import Manifest, load_manifest
 from pytest_mesocosm.scoring.decide import INCONCLUSIVE_EXIT
 from pytest_mesocosm.scoring.judge import Verdict, judge, per_manifest
+from pytest_mesocosm.scoring.sequential import Look
 from pytest_mesocosm.scoring.table import format_markdown, format_metrics_table
 
 
@@ -60,6 +61,21 @@ class Judged:
     parallel_note: str | None = None
 
 
+@dataclass
+class JudgeInput:
+    """What a manifest is judged on; a front-end step may change it before the judge."""
+
+    results: list[EpisodeResult]
+    config: BenchConfig
+    folder: Path  # the manifest's run folder
+    look: Look | None = None
+    notes: Mapping[str, Any] | None = None
+    interrupted: bool = False
+
+
+Prepare = Callable[[Manifest, JudgeInput], JudgeInput]
+
+
 class Aggregator:
     """Collects results by node id; :meth:`finish` judges each manifest once."""
 
@@ -77,19 +93,23 @@ class Aggregator:
 
     def finish(
         self, config: BenchConfig, report: Path | None, *, interrupted: bool,
-        notes: Callable[[Manifest], Mapping[str, Any]] | None = None,
+        prepare: Prepare | None = None,
     ) -> tuple[list[Judged], list[str]]:
         """Judge every manifest; also return lines for what could not be judged.
-        ``notes``: more keys for a manifest's results.json (what a resumed run kept)."""
+        ``prepare``: a step before each judge (resume notes, more seeds until decided)."""
         judged: list[Judged] = []
         problems: list[str] = []
         several = len(self._by_manifest) > 1
         for path, gathered in sorted(self._by_manifest.items()):
             try:
                 manifest = load_manifest(Path(path))
-                verdict = judge(manifest, gathered.results.values(), config,
-                                folder=RunFolder(gathered.results_dir), interrupted=interrupted,
-                                notes=notes(manifest) if notes else None)
+                given = JudgeInput(list(gathered.results.values()), config,
+                                   gathered.results_dir, interrupted=interrupted)
+                if prepare is not None:
+                    given = prepare(manifest, given)
+                verdict = judge(manifest, given.results, given.config,
+                                folder=RunFolder(given.folder), interrupted=given.interrupted,
+                                look=given.look, notes=given.notes)
                 done = Judged(verdict, sorted(gathered.run_dirs),
                               parallel_note=effective_parallel(manifest, config)[1])
                 if report is not None:

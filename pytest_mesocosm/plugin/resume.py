@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -76,14 +75,3 @@ class ResumingRunner(EpisodeRunner):
         ahead = [(m, r) for m, r in upcoming
                  if (m.source_path or m.root) != mine or (r.seed, r.repeat) not in kept]
         return super().result(manifest, request, ahead)
-
-
-def notes_for(
-    results_dir: Callable[[Manifest], Path], config: BenchConfig, *, retry_errors: bool
-) -> Callable[[Manifest], dict[str, Any]]:
-    """What the judge adds to each manifest's results.json; read before it is rewritten."""
-
-    def notes(manifest: Manifest) -> dict[str, Any]:
-        return plan_for(results_dir(manifest), config, retry_errors=retry_errors).notes()
-
-    return notes

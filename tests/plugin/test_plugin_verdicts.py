@@ -54,3 +54,28 @@ def test_the_ini_twin_sets_the_mode(pytester: pytest.Pytester) -> None:
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
     bad.stderr.fnmatch_lines(["ERROR: --mesocosm-inconclusive: expected estimate or fail or "
                               "pass or error, got 'maybe'"])
+
+
+def test_until_decided_plays_more_seeds_after_the_items(pytester: pytest.Pytester) -> None:
+    copy_example(pytester, "wordle")
+    result = mesocosm(pytester, "--mesocosm-model", SOLVER, "--mesocosm-episodes", "5",
+                      "--mesocosm-threshold", "win_rate>=0.9", "--mesocosm-inconclusive",
+                      "error", "--mesocosm-until-decided", "200", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(passed=5)  # the planned seeds are the items; the rest follow
+    result.stdout.fnmatch_lines([
+        "win_rate [*] * 1.000 * [[]0.977, 1.000[]] * 160 * >=0.9 * pass",
+        "sequential rule: decided at look 6 after 160 episodes (max 200); this look's "
+        "interval level 99.92%, overall error <= 0.05",
+        "gate: PASSED",
+    ])
+    (run_dir,) = (pytester.path / ".mesocosm" / "runs").iterdir()
+    data = json.loads((run_dir / "results.json").read_text())
+    assert [r["seed"] for r in data["results"]] == list(range(160))
+    assert data["complete"] is True and data["gate"]["sequential"]["index"] == 6
+    assert len(list((run_dir / "until-decided" / "traces").iterdir())) == 155
+    small = mesocosm(pytester, "--co", "--mesocosm-episodes", "5",
+                     "--mesocosm-until-decided", "4")
+    assert small.ret == pytest.ExitCode.USAGE_ERROR
+    small.stderr.fnmatch_lines(["ERROR: --mesocosm-until-decided 4 is below the 5 planned "
+                                "episodes; give a larger MAX or fewer episodes"])
