@@ -14,6 +14,8 @@ modules here only adapt it to pytest:
 ``controller`` the reporting plugin, controller only  ``report``    judge, reports, summary
 ``runner``     one event loop, sessions, look-ahead   ``failures``  last turns of a failed episode
 ``lookahead``  which items this process runs next     ``scheduling`` xdist: P items per worker
+``golden``     golden files as items, and recording   ``resume``    --mesocosm-resume
+``decided``    --mesocosm-until-decided's extra batches
 """
 
 from __future__ import annotations
