@@ -19,8 +19,10 @@ from pytest_mesocosm.errors import (
     ManifestError,
     MesocosmError,
     PlatformError,
+    ResumeError,
     ScoringError,
 )
+from pytest_mesocosm.scoring.decide import INCONCLUSIVE_EXIT
 
 OK = 0
 FAILED = 1  # a check said no: a missed threshold, an invalid manifest, a doctor issue
@@ -28,11 +30,13 @@ USAGE = 2  # a bad flag or setting (click's own code), or a command not built ye
 ENV = 3  # the environment adapter could not be started or reached
 MODEL = 4  # the model or policy could not play
 PLATFORM = 5  # the bench platform answered an error
+INCONCLUSIVE = INCONCLUSIVE_EXIT  # 6: a threshold undecided, with --inconclusive error
 INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 # First match wins, so subclasses come before their bases.
 _CODES: tuple[tuple[type[MesocosmError], int], ...] = (
     (ManifestError, USAGE),
+    (ResumeError, USAGE),
     (AgentConfigError, USAGE),
     (ScoringError, USAGE),
     (CredentialsError, USAGE),

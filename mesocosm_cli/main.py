@@ -16,6 +16,7 @@ from mesocosm_cli.commands.cache import cache
 from mesocosm_cli.commands.doctor import doctor
 from mesocosm_cli.commands.env import env
 from mesocosm_cli.commands.eval import eval_
+from mesocosm_cli.commands.golden import golden
 from mesocosm_cli.commands.init import init
 from mesocosm_cli.commands.register import register
 from mesocosm_cli.commands.report import report
@@ -43,14 +44,15 @@ def cli(ctx: click.Context) -> None:
     MESOCOSM_ENV_URL), then ~/.config/swecc/bench_credentials.json.
 
     Exit codes: 0 ok, 1 a check said no (gate, validate, doctor), 2 usage or
-    configuration, 3 env adapter, 4 model, 5 bench platform, 130 interrupted.
+    configuration, 3 env adapter, 4 model, 5 bench platform, 6 gate inconclusive
+    (run local --inconclusive error), 130 interrupted.
     """
     ctx.ensure_object(CliContext)
 
 
 # the reference's tree, then ours
 for command in (auth, team, init, run, env, register, doctor, validate, eval_, cache, report,
-                server):
+                server, golden):
     cli.add_command(command)
 
 

@@ -53,6 +53,12 @@ FRONT_END_SEAM = (
     "pytest_mesocosm.adapter.conformance",  # the contract rules as test items
     "pytest_mesocosm.adapter.connect",  # adapter_for
     "pytest_mesocosm.scoring.gate",  # threshold syntax checks at option time
+    "pytest_mesocosm.scoring.decide",  # the inconclusive modes and their exit code
+    "pytest_mesocosm.engine.until_decided",  # --until-decided: batches and looks
+    "pytest_mesocosm.scoring.sequential",  # the sequential rule's look, judged with a run
+    "pytest_mesocosm.engine.resume",  # run local --resume
+    "pytest_mesocosm.golden.check",  # mesocosm golden record|check
+    "pytest_mesocosm.golden.store",  # where golden files live
     "pytest_mesocosm.scoring.judge",  # judge(), Verdict, the threshold merge
     "pytest_mesocosm.scoring.metrics",  # per-episode scores for progress lines
     "pytest_mesocosm.scoring.table",  # the metrics table both front ends print

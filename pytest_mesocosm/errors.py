@@ -20,6 +20,7 @@ exceptions (aiohttp, httpx, litellm, pydantic) are wrapped at the boundary with
     ├── ScoringError             a metric could not be computed from an episode
     │   └── ThresholdError       (gate.py) a threshold like "win_rate>=0.6" is malformed
     ├── TraceError               (traces.py) a trace or results.json cannot be read
+    ├── ResumeError              a run folder cannot be resumed with these options
     └── PlatformError            the bench platform API answered with an error (status, detail)
         ├── CredentialsError     (mesocosm_platform/credentials.py) the credentials file is unusable
         ├── LoginFailed          (mesocosm_platform/api.py) the login server refused
@@ -95,6 +96,10 @@ class ActionParseError(AgentError):
 
 class ScoringError(MesocosmError):
     """A metric value could not be read from an episode (e.g. an unreadable info field)."""
+
+
+class ResumeError(MesocosmError):
+    """``--resume RUN_DIR``: the folder holds no run, or episodes the options do not plan."""
 
 
 class PlatformError(MesocosmError):

@@ -174,3 +174,28 @@ def run_pytest(*args: str, cwd: Path, env: dict[str, str] | None = None,
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd,
         env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout,
     )
+
+
+SLOW_SOLVER = """
+import time
+from solver import policy as solve
+
+def policy(observation, context=None):
+    time.sleep(0.05)
+    return solve(observation)
+"""
+_RUN_SPECIFIC = {"wall_seconds", "episode_id", "trace_path"}  # differ between any two runs
+
+
+def comparable_results(run_dir: Path) -> dict[str, Any]:
+    """A run folder's results.json without what differs between any two runs of the same
+    episodes: ids, times, paths, the runs folder, and how a resumed run got there."""
+    data = json.loads((run_dir / "results.json").read_text())
+    for key in ("run_id", "created_at", "updated_at", "resumed"):
+        data.pop(key, None)
+    data["config"].pop("runs_dir")
+    data["results"] = [{k: v for k, v in r.items() if k not in _RUN_SPECIFIC}
+                       for r in data["results"]]
+    for key in ("total_wall_seconds", "mean_wall_seconds"):
+        data["metrics"]["extras"].pop(key)
+    return data

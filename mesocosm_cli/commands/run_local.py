@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mesocosm_cli.context import CliContext, bench_url_option, pass_cli
-from mesocosm_cli.exit_codes import ENV, FAILED, INTERRUPTED, MODEL, CliError
+from mesocosm_cli.exit_codes import ENV, FAILED, INCONCLUSIVE, INTERRUPTED, MODEL, CliError
 from mesocosm_cli.localenv import find_manifest
 from pytest_mesocosm.engine.config import DEFAULT_MODEL, DEFAULT_RUNS_DIR, BenchConfig
 
@@ -130,6 +130,19 @@ def interpreter(python: str | None) -> str | None:
 @click.option("--threshold", "thresholds", multiple=True, metavar="EXPR",
               help='Pass threshold, repeatable, e.g. "win_rate>=0.6" or "win_rate.lower>=0.5"; '
               'added to the manifest\'s "mesocosm" thresholds. A miss exits 1.')
+@click.option("--inconclusive", type=click.Choice(["estimate", "fail", "pass", "error"]),
+              default=_DEFAULT.gate.inconclusive, show_default=True,
+              help="What a threshold counts as when its interval straddles it: estimate "
+              "(the point estimate decides, as before), fail, pass, or error (exit 6).")
+@click.option("--until-decided", type=click.IntRange(min=1), metavar="MAX",
+              help="Add seeds in doubling batches until every threshold is decided or MAX "
+              "episodes ran (a sequential rule that keeps a 5% error over all looks).")
+@click.option("--resume", "resume_dir", type=click.Path(path_type=Path), metavar="RUN_DIR",
+              help="Play only the episodes RUN_DIR did not finish (same flags as its run), "
+              "keep the rest, and judge the whole run in RUN_DIR.")
+@click.option("--retry-errors", is_flag=True,
+              help="With --resume: also play again the episodes that ended in env_error or "
+              "model_error.")
 @click.option("--allowed-errors", type=click.IntRange(min=0),
               help="Episodes ending in env_error/model_error the gate tolerates "
               "(default: the manifest's, else 0).")
@@ -163,6 +176,8 @@ def local(ctx: click.Context, obj: CliContext, **opts: Any) -> None:
     """Bench locally with Ollama (or any model) and benchanything.json."""
     from pytest_mesocosm import load_manifest, make_agent, run_bench
     from pytest_mesocosm.engine.config import build_config
+    from pytest_mesocosm.engine.resume import plan_resume, run_resume
+    from pytest_mesocosm.engine.until_decided import check_maximum, run_until_decided
     from pytest_mesocosm.scoring.judge import merged_thresholds
     from pytest_mesocosm.scoring.metrics import as_scoring
 
@@ -172,14 +187,32 @@ def local(ctx: click.Context, obj: CliContext, **opts: Any) -> None:
     if domain_id:
         manifest.id = domain_id
     quiet = opts.pop("quiet")
+    resume_dir, retry_errors = opts.pop("resume_dir"), opts.pop("retry_errors")
+    if retry_errors and resume_dir is None:
+        raise click.UsageError("--retry-errors needs --resume RUN_DIR: the run whose errors "
+                               "are played again")
+    if resume_dir is not None and opts["until_decided"] is not None:
+        raise click.UsageError("--resume and --until-decided do not go together; resume the "
+                               "run first, then start a new one with --until-decided")
     opts["env_url"] = opts["env_url"] or obj.adapter_url().url
     opts["python"] = interpreter(opts["python"])
     config = build_config({**opts, "start_if_absent": True})
     _show_notices()
     merged_thresholds(manifest, config, flag="--threshold")  # a bad one stops the run now
+    if config.gate.until_decided is not None:
+        check_maximum(config)
+    plan = None if resume_dir is None else plan_resume(resume_dir, config,
+                                                       retry_errors=retry_errors)
     agent = make_agent(config.agent, base_dir=manifest.root)  # a bad --model fails first
     progress = None if quiet else Progress(as_scoring(manifest.scoring).primary)
-    run = run_bench(manifest, config, on_result=progress, on_start=_said, agent=agent)
+    if plan is not None:
+        click.echo(f"resuming {plan.folder.path}: {len(plan.kept)} episodes kept, "
+                   f"{len(plan.todo)} to play ({len(plan.retried)} of them retried)")
+        run = run_resume(manifest, config, plan, on_result=progress, on_start=_said,
+                         agent=agent)
+    else:
+        play = run_bench if config.gate.until_decided is None else run_until_decided
+        run = play(manifest, config, on_result=progress, on_start=_said, agent=agent)
     _print_run(run)
     _exit(run.verdict)
 
@@ -200,6 +233,8 @@ def _exit(verdict: Verdict) -> None:
         raise CliError("every episode ended in env_error; see the errors above", ENV)
     if verdict.broken == "model":
         raise CliError("every episode ended in model_error; see the errors above", MODEL)
+    if verdict.decision == "inconclusive":
+        raise CliError("gate inconclusive: " + "; ".join(verdict.gate.inconclusive), INCONCLUSIVE)
     if not verdict.passed:
         raise CliError("gate failed: " + "; ".join(verdict.reasons), FAILED)
 

@@ -57,6 +57,10 @@ class GateOptions:
     allowed_errors: int | None = None  # None: the manifest's, else 0
     baseline: Path | None = None  # an earlier results.json, run folder or report
     max_drop: float | None = None  # fail when a metric is this much worse than the baseline
+    # what an undecided threshold counts as: "estimate" (its point estimate, as before),
+    # "fail", "pass", or "error" (its own exit code); see scoring/decide.py
+    inconclusive: Literal["estimate", "fail", "pass", "error"] = "estimate"
+    until_decided: int | None = None  # add seeds until decided or this many episodes ran
 
 
 @dataclass

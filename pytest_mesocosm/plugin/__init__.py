@@ -14,6 +14,8 @@ modules here only adapt it to pytest:
 ``controller`` the reporting plugin, controller only  ``report``    judge, reports, summary
 ``runner``     one event loop, sessions, look-ahead   ``failures``  last turns of a failed episode
 ``lookahead``  which items this process runs next     ``scheduling`` xdist: P items per worker
+``golden``     golden files as items, and recording   ``resume``    --mesocosm-resume
+``decided``    --mesocosm-until-decided's extra batches
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_mesocosm.plugin.options import add_options, read_settings
+from pytest_mesocosm.plugin.options import Settings, add_options, read_settings
 
 if TYPE_CHECKING:
     from pytest_mesocosm.plugin.episodes import EpisodePlugin
@@ -37,9 +39,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if not config.getoption("mesocosm"):
+    enabled = bool(config.getoption("mesocosm"))
+    golden = any(config.getoption(f"mesocosm_{name}") or config.getini(f"mesocosm_{name}")
+                 for name in ("golden", "golden_record"))
+    if not (enabled or golden):
         return
     settings = read_settings(config)
+    _configure_golden(config, settings, enabled=enabled)
+    if not enabled:
+        return
     from pytest_mesocosm.plugin.episodes import EpisodePlugin
 
     plugin = EpisodePlugin(config, settings)
@@ -55,3 +63,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
     show_notices(config)
     config.pluginmanager.register(ManifestsOnly(bool(settings.only)), "mesocosm-only")
+
+
+def _configure_golden(config: pytest.Config, settings: Settings, *, enabled: bool) -> None:
+    """``--mesocosm-golden`` (alone or beside ``--mesocosm``) and ``--mesocosm-golden-record``."""
+    if settings.golden_record and not enabled:
+        raise pytest.UsageError("--mesocosm-golden-record needs --mesocosm: the episodes it "
+                                "records are the ones the run plays")
+    if not (settings.golden or settings.golden_record):
+        return
+    from pytest_mesocosm.plugin.golden import GOLDEN_NAME, GoldenPlugin, GoldenRecorder
+
+    if settings.golden:
+        config.pluginmanager.register(GoldenPlugin(settings), GOLDEN_NAME)
+    if settings.golden_record and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(GoldenRecorder(settings), "mesocosm-golden-record")

@@ -14,9 +14,18 @@ from typing import Any
 import pytest
 
 from pytest_mesocosm.errors import MesocosmError
+from pytest_mesocosm.manifest.models import Manifest
 from pytest_mesocosm.plugin.episodes import REPORT_KEY, RUN_ID_KEY
 from pytest_mesocosm.plugin.options import Settings
-from pytest_mesocosm.plugin.report import Aggregator, Judged, summary_lines, verdict_line
+from pytest_mesocosm.plugin.report import (
+    Aggregator,
+    Judged,
+    JudgeInput,
+    exit_status,
+    junit_properties,
+    summary_lines,
+    verdict_line,
+)
 
 
 class ReportingPlugin:
@@ -63,17 +72,34 @@ class ReportingPlugin:
         if hasattr(report, REPORT_KEY):
             self.aggregator.add(report.nodeid, getattr(report, REPORT_KEY))
 
+    @pytest.hookimpl(tryfirst=True)  # before --junitxml writes its file
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.aggregator:
             return
         interrupted = session.exitstatus == pytest.ExitCode.INTERRUPTED
         self.judged, self.problems = self.aggregator.finish(
-            self.settings.config, self.settings.report, interrupted=interrupted
+            self.settings.config, self.settings.report, interrupted=interrupted,
+            prepare=self._prepare,
         )
         self._write_html()
-        failed = self.problems or any(not j.verdict.passed for j in self.judged)
-        if failed and session.exitstatus == pytest.ExitCode.OK:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        junit_properties(self.config, [j.verdict for j in self.judged])
+        if session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = exit_status([j.verdict for j in self.judged],
+                                             problems=bool(self.problems))
+
+    def _prepare(self, manifest: Manifest, given: JudgeInput) -> JudgeInput:
+        """Before a manifest is judged: what a resumed run kept (read before results.json
+        is rewritten), and more seeds while a threshold is undecided."""
+        if self.settings.resume_id is not None:
+            from pytest_mesocosm.plugin.resume import plan_for
+
+            given.notes = plan_for(given.folder, given.config,
+                                   retry_errors=self.settings.retry_errors).notes()
+        if given.config.gate.until_decided is not None:
+            from pytest_mesocosm.plugin.decided import until_decided
+
+            given = until_decided(manifest, given)
+        return given
 
     def _write_html(self) -> None:
         """``--mesocosm-html``: one report over every manifest judged in this run."""
@@ -102,7 +128,8 @@ class ReportingPlugin:
         for judged in self.judged:
             verdict = judged.verdict
             terminalreporter.write_line(verdict_line(verdict), green=verdict.passed,
-                                        red=not verdict.passed, bold=True)
+                                        red=verdict.decision == "failed",
+                                        yellow=verdict.decision == "inconclusive", bold=True)
         if self.html_path is not None:
             terminalreporter.write_line(f"mesocosm: html report {self.html_path}")
         for problem in self.problems:

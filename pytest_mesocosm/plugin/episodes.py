@@ -45,9 +45,11 @@ class EpisodePlugin:
         self.bench_config = settings.config
         workerinput: dict[str, Any] = getattr(config, "workerinput", None) or {}
         self.worker_id: str | None = workerinput.get("workerid")
-        self.run_id: str = workerinput.get(RUN_ID_KEY) or new_run_id()
+        self.run_id: str = workerinput.get(RUN_ID_KEY) or settings.resume_id or new_run_id()
         self.runner: EpisodeRunner | PlatformRunner = EpisodeRunner(
             self.bench_config, self._folder_for)
+        if settings.resume_id is not None:
+            self.runner = _resuming_runner(self)
         if settings.platform is not None:
             self.runner = _platform_runner(self.runner, settings)
         self._folders: dict[Path, RunFolder] = {}
@@ -61,8 +63,12 @@ class EpisodePlugin:
         key = manifest.source_path or manifest.root
         if key not in self._folders:
             base = self.results_dir(manifest)
-            if self.worker_id is None:
+            if self.settings.resume_id is not None and self.worker_id is None and base.is_dir():
+                folder = RunFolder(base)  # resumed: the run's own folder
+            elif self.worker_id is None:
                 folder = RunFolder.create(base.parent, base.name)
+            elif self.settings.resume_id is not None:
+                folder = RunFolder.create(base)  # a fresh subfolder beside the first run's
             else:
                 folder = RunFolder.create(base, self.worker_id)
             self._folders[key] = folder
@@ -122,6 +128,18 @@ class EpisodePlugin:
 
 
 _PAYLOAD = pytest.StashKey[dict[str, Any]]()
+
+
+def _resuming_runner(plugin: EpisodePlugin) -> EpisodeRunner:
+    """The runner of ``--mesocosm-resume`` (not with ``--mesocosm-platform``)."""
+    from pytest_mesocosm.plugin.resume import ResumingRunner
+
+    if plugin.settings.platform is not None:
+        raise pytest.UsageError("--mesocosm-resume resumes a local run; it does not go with "
+                                "--mesocosm-platform")
+    return ResumingRunner(plugin.bench_config, plugin._folder_for,
+                          results_dir=plugin.results_dir,
+                          retry_errors=plugin.settings.retry_errors)
 
 
 def _platform_runner(local: EpisodeRunner, settings: Settings) -> PlatformRunner:

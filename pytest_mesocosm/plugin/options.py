@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +185,12 @@ OPTIONS: tuple[Option, ...] = (
            "binding vow's parallel_episodes, else 1)", lambda w: _whole(w, 1)),
     Option("threshold", "pass threshold such as 'win_rate>=0.6' or 'win_rate.lower>=0.5' "
            "(repeatable; added to the manifest's mesocosm.thresholds)", _threshold, many=True),
+    Option("inconclusive", "what a threshold counts as when its 95% interval straddles it: "
+           "'estimate' (default; the point estimate decides, as before), 'fail', 'pass', or "
+           "'error' (the run exits 6)", _choice("estimate", "fail", "pass", "error")),
+    Option("until-decided", "while a threshold is inconclusive after the planned seeds, play "
+           "more in doubling batches (on the controller) until decided or MAX episodes ran; a "
+           "sequential rule keeps a 5% error", lambda w: _whole(w, 1)),
     Option("allowed-errors", "episodes ending in env_error/model_error the gate tolerates "
            "(default: the manifest's mesocosm.allowed_errors, else 0)", lambda w: _whole(w, 0)),
     Option("trace-dir", f"folder for run folders with traces (default {DEFAULT_RUNS_DIR})",
@@ -202,6 +208,16 @@ OPTIONS: tuple[Option, ...] = (
            "the URL the mesocosm CLI resolves: MESOCOSM_BASE_URL, ..., saved credentials)",
            lambda w: _url(w, bare=True), bare=""),
     Option("domain", "platform domain id the runs target (default: the manifest's id)", _text),
+    Option("golden", "replay every golden file (.mesocosm/golden/<domain>/ beside each "
+           "manifest) against the env, no model; a difference fails the item", switch=True),
+    Option("golden-record", "with --mesocosm: write the episodes played as golden files",
+           switch=True),
+    Option("golden-ignore", "a volatile path the golden check ignores, e.g. 'info.timestamp' "
+           "or 'observation.data.*.id' (repeatable)", _text, many=True),
+    Option("resume", "finish an interrupted run: RUN_DIR is a manifest's run folder (the "
+           "summary's 'results:' folder); only episodes not in it are played", _text),
+    Option("retry-errors", "with --mesocosm-resume: also play again the episodes that ended "
+           "in env_error or model_error", switch=True),
     Option("only", "collect benchanything.json files only, not the repo's own tests (which "
            "may import what this interpreter lacks, e.g. the hosted SDK)", switch=True),
 )
@@ -319,10 +335,15 @@ class Settings:
     platform: str | None = None  # "" = resolve the URL as the CLI does
     domain: str | None = None
     only: bool = False  # collect manifests only, not the repo's own tests
+    golden: bool = False  # replay golden files as items
+    golden_record: bool = False  # write the run's episodes as golden files
+    golden_ignore: list[str] = field(default_factory=list)  # volatile paths
+    resume_id: str | None = None  # the run id a --mesocosm-resume continues
+    retry_errors: bool = False
 
 
 _PLUGIN_ONLY = ("trace_dir", "report", "html", "conformance", "threshold", "platform", "domain",
-                "only")
+                "only", "golden", "golden_record", "golden_ignore", "resume", "retry_errors")
 
 
 def read_settings(config: pytest.Config) -> Settings:
@@ -345,15 +366,36 @@ def read_settings(config: pytest.Config) -> Settings:
         )
     runs_dir = (_path(config, by_name["trace-dir"], values["trace_dir"])
                 or config.invocation_params.dir / DEFAULT_RUNS_DIR)
+    resume_id = None
+    resume = _path(config, by_name["resume"], values["resume"])
+    if values["retry_errors"] and resume is None:
+        raise pytest.UsageError("--mesocosm-retry-errors needs --mesocosm-resume RUN_DIR")
+    if resume is not None and values["until_decided"] is not None:
+        raise pytest.UsageError("--mesocosm-resume and --mesocosm-until-decided do not go "
+                                "together; resume the run first")
+    if resume is not None:
+        from pytest_mesocosm.plugin.resume import resumed_run
+
+        runs_dir, resume_id = resumed_run(resume)
     _check_writable(runs_dir)
     engine = {k: v for k, v in values.items() if k not in _PLUGIN_ONLY}
     engine.update(baseline=baseline, thresholds=values["threshold"], runs_dir=runs_dir)
+    bench = build_config(engine)
+    if bench.gate.until_decided is not None and bench.gate.until_decided < bench.planned:
+        raise pytest.UsageError(
+            f"--mesocosm-until-decided {bench.gate.until_decided} is below the "
+            f"{bench.planned} planned episodes; give a larger MAX or fewer episodes")
     return Settings(
-        config=build_config(engine),
+        config=bench,
         report=_path(config, by_name["report"], values["report"]),
         html=_path(config, by_name["html"], values["html"]),
         conformance=bool(values["conformance"]),
         platform=values["platform"],
         domain=values["domain"],
         only=bool(values["only"]),
+        golden=bool(values["golden"]),
+        golden_record=bool(values["golden_record"]),
+        golden_ignore=list(values["golden_ignore"] or []),
+        resume_id=resume_id,
+        retry_errors=bool(values["retry_errors"]),
     )

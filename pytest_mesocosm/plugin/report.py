@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from pytest_mesocosm.engine.config import BenchConfig
 from pytest_mesocosm.engine.outcomes import EpisodeResult
@@ -21,7 +24,9 @@ from pytest_mesocosm.engine.session import effective_parallel
 from pytest_mesocosm.engine.traces import RunFolder
 from pytest_mesocosm.errors import MesocosmError
 from pytest_mesocosm.manifest.models import Manifest, load_manifest
+from pytest_mesocosm.scoring.decide import INCONCLUSIVE_EXIT
 from pytest_mesocosm.scoring.judge import Verdict, judge, per_manifest
+from pytest_mesocosm.scoring.sequential import Look
 from pytest_mesocosm.scoring.table import format_markdown, format_metrics_table
 
 
@@ -56,6 +61,21 @@ class Judged:
     parallel_note: str | None = None
 
 
+@dataclass
+class JudgeInput:
+    """What a manifest is judged on; a front-end step may change it before the judge."""
+
+    results: list[EpisodeResult]
+    config: BenchConfig
+    folder: Path  # the manifest's run folder
+    look: Look | None = None
+    notes: Mapping[str, Any] | None = None
+    interrupted: bool = False
+
+
+Prepare = Callable[[Manifest, JudgeInput], JudgeInput]
+
+
 class Aggregator:
     """Collects results by node id; :meth:`finish` judges each manifest once."""
 
@@ -72,17 +92,24 @@ class Aggregator:
         return bool(self._by_manifest)
 
     def finish(
-        self, config: BenchConfig, report: Path | None, *, interrupted: bool
+        self, config: BenchConfig, report: Path | None, *, interrupted: bool,
+        prepare: Prepare | None = None,
     ) -> tuple[list[Judged], list[str]]:
-        """Judge every manifest; also return lines for what could not be judged."""
+        """Judge every manifest; also return lines for what could not be judged.
+        ``prepare``: a step before each judge (resume notes, more seeds until decided)."""
         judged: list[Judged] = []
         problems: list[str] = []
         several = len(self._by_manifest) > 1
         for path, gathered in sorted(self._by_manifest.items()):
             try:
                 manifest = load_manifest(Path(path))
-                verdict = judge(manifest, gathered.results.values(), config,
-                                folder=RunFolder(gathered.results_dir), interrupted=interrupted)
+                given = JudgeInput(list(gathered.results.values()), config,
+                                   gathered.results_dir, interrupted=interrupted)
+                if prepare is not None:
+                    given = prepare(manifest, given)
+                verdict = judge(manifest, given.results, given.config,
+                                folder=RunFolder(given.folder), interrupted=given.interrupted,
+                                look=given.look, notes=given.notes)
                 done = Judged(verdict, sorted(gathered.run_dirs),
                               parallel_note=effective_parallel(manifest, config)[1])
                 if report is not None:
@@ -149,7 +176,35 @@ def verdict_line(verdict: Verdict) -> str:
     partial = f" ({ran} of {verdict.planned} planned episodes ran)" if ran < verdict.planned else ""
     if verdict.passed:
         return f"mesocosm: {name}: gate passed{partial}"
+    if verdict.decision == "inconclusive":
+        return (f"mesocosm: {name}: gate INCONCLUSIVE{partial}: "
+                f"{'; '.join(verdict.gate.inconclusive)}")
     return f"mesocosm: {name}: gate FAILED{partial}: {'; '.join(verdict.reasons)}"
+
+
+def exit_status(verdicts: list[Verdict], *, problems: bool) -> int:
+    """0 when every manifest passed; 1 when one failed (or could not be judged); else
+    :data:`INCONCLUSIVE_EXIT` when one is inconclusive (``--mesocosm-inconclusive error``)."""
+    if problems or any(v.decision == "failed" for v in verdicts):
+        return int(pytest.ExitCode.TESTS_FAILED)
+    if any(v.decision == "inconclusive" for v in verdicts):
+        return INCONCLUSIVE_EXIT
+    return int(pytest.ExitCode.OK)
+
+
+def junit_properties(config: pytest.Config, verdicts: list[Verdict]) -> None:
+    """``--junitxml``: each manifest's verdict and each threshold's decision, with its
+    interval, as properties of the test suite."""
+    from _pytest.junitxml import xml_key  # pytest's own LogXML; no public handle exists
+
+    xml = config.stash.get(xml_key, None)
+    if xml is None:
+        return
+    for verdict in verdicts:
+        prefix = f"mesocosm.{verdict.manifest.domain_id}"
+        xml.add_global_property(f"{prefix}.verdict", verdict.decision)
+        for check in verdict.gate.checks:
+            xml.add_global_property(f"{prefix}.threshold.{check.threshold}", check.describe())
 
 
 def _rel(path: Path | None, here: Path) -> str:

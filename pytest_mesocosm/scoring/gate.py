@@ -6,6 +6,10 @@ A threshold is ``NAME[.lower|.upper] OP NUMBER`` with OP one of ``>= > <= < ==``
 built-in extra (``mean_steps``, ``invalid_action_rate``, ``total_cost``, ...) or
 ``pass@K`` / ``pass^K`` from repeated seeds.
 
+A threshold on a metric with an interval is also decided on the interval (``passed``,
+``failed`` or ``inconclusive``, see :mod:`pytest_mesocosm.scoring.decide`); the gate's
+``inconclusive`` mode says what an undecided one counts as.
+
 The gate also fails when more episodes ended in ``env_error``/``model_error`` than
 allowed, when a thresholded figure has no value, and when nothing could be scored:
 an unscored run never passes.
@@ -21,6 +25,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pytest_mesocosm.errors import ScoringError
+from pytest_mesocosm.scoring.decide import (
+    DEFAULT_ALPHA,
+    Decision,
+    Inconclusive,
+    decide,
+    decision_interval,
+    settle,
+)
 from pytest_mesocosm.scoring.metrics import EXTRA_NAMES, RunMetrics
 
 SYNTAX = (
@@ -127,21 +139,42 @@ def actual_value(metrics: RunMetrics, threshold: Threshold) -> float | None:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One threshold checked: the text, the figure found and the verdict."""
+    """One threshold checked: the text, the figure found, the three-valued decision (and
+    the interval it was made on, if any) and whether the gate counts it as held."""
 
     threshold: str
     metric: str
     actual: float | None
     passed: bool
+    decision: Decision = "failed"
+    lower: float | None = None
+    upper: float | None = None
+    confidence: float | None = None
+
+    def describe(self) -> str:
+        """``win_rate>=0.6 inconclusive: 0.7 in [0.397, 0.892] (95%)``."""
+        shown = "-" if self.actual is None else f"{self.actual:.3g}"
+        if self.lower is None or self.upper is None or self.confidence is None:
+            return f"{self.threshold} {self.decision}: {shown}"
+        return (f"{self.threshold} {self.decision}: {shown} in [{self.lower:.3f}, "
+                f"{self.upper:.3f}] ({self.confidence * 100:.4g}%)")
 
 
 @dataclass
 class GateResult:
-    """The gate's verdict, each check, and a one-line reason per failure."""
+    """The gate's verdict, each check, and a one-line reason per failure.
+
+    ``decision`` is ``inconclusive`` only in the ``error`` mode with nothing else failed;
+    ``inconclusive`` lists every undecided threshold, whatever the mode made of it.
+    """
 
     passed: bool
     checks: list[CheckResult] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    decision: Decision = "failed"
+    inconclusive: list[str] = field(default_factory=list)
+    mode: str = "estimate"
+    sequential: dict[str, Any] | None = None  # the rule's look, when one decided the run
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -168,20 +201,54 @@ def _error_reason(metrics: RunMetrics, allowed_errors: int) -> str | None:
     return f"{total} {noun} ended in error ({', '.join(parts)}); allowed errors: {allowed_errors}"
 
 
+def check_threshold(
+    metrics: RunMetrics, threshold: Threshold, *, mode: Inconclusive = "estimate",
+    alpha: float = DEFAULT_ALPHA,
+) -> CheckResult:
+    """One threshold: decided on the metric's interval at ``1 - alpha`` when it has one
+    (and the threshold is on its value), else on its single number."""
+    actual = actual_value(metrics, threshold)
+    if actual is None:
+        return CheckResult(threshold.text, threshold.metric, None, False)
+    held = OPERATORS[threshold.op](actual, threshold.value)
+    summary = metrics.metrics.get(threshold.metric)
+    interval = None
+    if summary is not None and threshold.bound == "value" and threshold.op != "==":
+        interval = decision_interval(summary, alpha)
+    if interval is None:
+        decision: Decision = "passed" if held else "failed"
+        return CheckResult(threshold.text, threshold.metric, actual, held, decision)
+    decision = decide(threshold.op, threshold.value, interval)
+    return CheckResult(threshold.text, threshold.metric, actual, settle(decision, held, mode),
+                       decision, interval.lower, interval.upper, interval.confidence)
+
+
+def _check_reason(check: CheckResult, threshold: Threshold, mode: str) -> str:
+    if check.decision == "inconclusive" and mode != "estimate":
+        return f"{check.describe()}; counted as failed (inconclusive mode: {mode})"
+    return f"{threshold.text} missed: {threshold.subject} is {check.actual:.4g}"
+
+
 def evaluate_gate(
-    metrics: RunMetrics, thresholds: Iterable[Threshold], *, allowed_errors: int = 0
+    metrics: RunMetrics, thresholds: Iterable[Threshold], *, allowed_errors: int = 0,
+    inconclusive: Inconclusive = "estimate", alpha: float = DEFAULT_ALPHA,
 ) -> GateResult:
-    """Check every threshold and the error budget; the run passes only if all hold."""
+    """Check every threshold and the error budget; the run passes only if all hold.
+
+    Undecided thresholds count as ``inconclusive`` says; in the ``error`` mode a run whose
+    only shortfall is undecided thresholds gets the decision ``inconclusive``.
+    """
     checks: list[CheckResult] = []
     reasons: list[str] = []
+    undecided = inconclusive == "error"
     for threshold in thresholds:
-        actual = actual_value(metrics, threshold)
-        passed = actual is not None and OPERATORS[threshold.op](actual, threshold.value)
-        checks.append(CheckResult(threshold.text, threshold.metric, actual, passed))
-        if actual is None:
+        check = check_threshold(metrics, threshold, mode="fail" if undecided else inconclusive,
+                                alpha=alpha)
+        checks.append(check)
+        if check.actual is None:
             reasons.append(_missing_reason(metrics, threshold))
-        elif not passed:
-            reasons.append(f"{threshold.text} missed: {threshold.subject} is {actual:.4g}")
+        elif not check.passed and not (undecided and check.decision == "inconclusive"):
+            reasons.append(_check_reason(check, threshold, inconclusive))
     error = _error_reason(metrics, allowed_errors)
     if error:
         reasons.append(error)
@@ -192,4 +259,9 @@ def evaluate_gate(
             f"no episode could be scored for {metrics.primary_metric} "
             f"(0 of {metrics.total} episodes); see the outcomes and problems"
         )
-    return GateResult(not reasons, checks, reasons)
+    open_ = [c.describe() for c in checks if c.decision == "inconclusive"]
+    passed = not reasons and not (undecided and open_)
+    decision: Decision = "passed" if passed else "failed"
+    if undecided and open_ and not reasons:
+        decision = "inconclusive"
+    return GateResult(passed, checks, reasons, decision, open_, inconclusive)

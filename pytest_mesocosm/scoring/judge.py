@@ -9,7 +9,7 @@ end prints and turns into an exit code.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from pytest_mesocosm.engine.traces import RunFolder, load_results, read_results
 from pytest_mesocosm.errors import MesocosmError
 from pytest_mesocosm.manifest.models import Manifest
 from pytest_mesocosm.scoring.baseline import compare_to_baseline, format_comparison
+from pytest_mesocosm.scoring.decide import DEFAULT_ALPHA, Decision
 from pytest_mesocosm.scoring.gate import (
     GateResult,
     Threshold,
@@ -28,6 +29,7 @@ from pytest_mesocosm.scoring.gate import (
     parse_threshold,
 )
 from pytest_mesocosm.scoring.metrics import RunMetrics, metric_bounds, score_run
+from pytest_mesocosm.scoring.sequential import Look
 
 
 @dataclass
@@ -48,6 +50,12 @@ class Verdict:
     @property
     def passed(self) -> bool:
         return self.gate.passed and not self.regressions
+
+    @property
+    def decision(self) -> Decision:
+        """``passed``, ``failed``, or ``inconclusive`` (only when the gate's mode is
+        ``error`` and undecided thresholds are all that keeps the run from passing)."""
+        return "failed" if self.regressions else self.gate.decision
 
     @property
     def reasons(self) -> list[str]:
@@ -116,12 +124,16 @@ def judge(
     *,
     folder: RunFolder,
     interrupted: bool = False,
+    look: Look | None = None,
+    notes: Mapping[str, Any] | None = None,
 ) -> Verdict:
-    """Score, gate, compare with the baseline and write ``folder``'s results.json."""
+    """Score, gate, compare with the baseline and write ``folder``'s results.json.
+
+    ``look``: the sequential rule's last look, whose level decides the thresholds;
+    ``notes``: more top-level keys for results.json (e.g. what a resumed run retried)."""
     ordered = sorted(results, key=_episode_order)
     metrics = score_run(manifest.scoring, ordered, metric_bounds(manifest))
-    gate = evaluate_gate(metrics, merged_thresholds(manifest, config),
-                         allowed_errors=allowed_errors(manifest, config))
+    gate = gate_run(manifest, config, metrics, look)
     verdict = Verdict(manifest, ordered, metrics, gate, folder.results_path, config.planned,
                       interrupted=interrupted)
     if config.gate.baseline is not None:
@@ -129,12 +141,24 @@ def judge(
     complete = len(ordered) >= config.planned and not interrupted
     extra = manifest_summary(manifest) | {
         "interrupted": interrupted, "gate": gate.to_dict(),
-        "baseline_regressions": verdict.regressions,
+        "baseline_regressions": verdict.regressions, **(notes or {}),
     }
     folder.path.mkdir(parents=True, exist_ok=True)
     verdict.results_path = folder.write_results(config, ordered, metrics, extra,
                                                 complete=complete)
     return verdict
+
+
+def gate_run(
+    manifest: Manifest, config: BenchConfig, metrics: RunMetrics, look: Look | None = None
+) -> GateResult:
+    """The gate of a scored run, at the level of ``look`` (95% without one)."""
+    gate = evaluate_gate(metrics, merged_thresholds(manifest, config),
+                         allowed_errors=allowed_errors(manifest, config),
+                         inconclusive=config.gate.inconclusive,
+                         alpha=look.spent if look else DEFAULT_ALPHA)
+    gate.sequential = look.to_dict() if look else None
+    return gate
 
 
 def _load_baseline(

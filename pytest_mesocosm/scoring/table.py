@@ -35,10 +35,15 @@ def _checks_by_metric(gate: GateResult | None) -> dict[str, list[CheckResult]]:
     return grouped
 
 
-def _verdict(checks: list[CheckResult]) -> str:
+def _verdict(checks: list[CheckResult], mode: str) -> str:
+    """What the gate made of a metric's thresholds; ``inconclusive`` only where an
+    undecided one is what it counts as (``error`` mode)."""
     if not checks:
         return ""
-    return "pass" if all(c.passed for c in checks) else "FAIL"
+    if all(c.passed for c in checks):
+        return "pass"
+    undecided = all(c.decision == "inconclusive" for c in checks if not c.passed)
+    return "inconclusive" if mode == "error" and undecided else "FAIL"
 
 
 def _threshold_text(checks: list[CheckResult], metric: str) -> str:
@@ -48,6 +53,7 @@ def _threshold_text(checks: list[CheckResult], metric: str) -> str:
 def _rows(metrics: RunMetrics, gate: GateResult | None) -> list[tuple[str, ...]]:
     """One row per scoring metric (primary starred), then thresholded extras and pass@k."""
     checks = _checks_by_metric(gate)
+    mode = gate.mode if gate else "estimate"
     rows: list[tuple[str, ...]] = []
     for name, summary in metrics.metrics.items():
         mine = checks.pop(name, [])
@@ -57,11 +63,11 @@ def _rows(metrics: RunMetrics, gate: GateResult | None) -> list[tuple[str, ...]]
             fmt_interval(*summary.interval()),
             str(summary.n),
             _threshold_text(mine, name),
-            _verdict(mine),
+            _verdict(mine, mode),
         ))
     for name, mine in checks.items():
         rows.append(
-            (name, fmt(mine[0].actual), "-", "", _threshold_text(mine, name), _verdict(mine))
+            (name, fmt(mine[0].actual), "-", "", _threshold_text(mine, name), _verdict(mine, mode))
         )
     return rows
 
@@ -108,7 +114,27 @@ def _pass_k_line(metrics: RunMetrics) -> str | None:
 
 
 def _gate_line(gate: GateResult) -> str:
-    return "gate: PASSED" if gate.passed else "gate: FAILED"
+    return "gate: PASSED" if gate.passed else f"gate: {gate.decision.upper()}"
+
+
+def _decision_lines(gate: GateResult) -> list[str]:
+    """The undecided thresholds with their intervals, what they counted as, and the look
+    of the sequential rule when one ran."""
+    lines = []
+    if gate.inconclusive:
+        counted = {"estimate": "settled by the point estimate", "pass": "counted as passed",
+                   "fail": "counted as failed", "error": "the run is inconclusive"}[gate.mode]
+        lines.append(f"inconclusive thresholds ({counted}; inconclusive mode {gate.mode}):")
+        lines += [f"  - {text}" for text in gate.inconclusive]
+    look = gate.sequential
+    if look:
+        state = "decided" if not gate.inconclusive else "still undecided"
+        lines.append(
+            f"sequential rule: {state} at look {look['index']} after {look['episodes']} "
+            f"episodes (max {look['maximum']}); this look's interval level "
+            f"{1 - look['spent_alpha']:.2%}, overall error <= {look['alpha']:g}"
+        )
+    return lines
 
 
 def _problem_lines(metrics: RunMetrics) -> list[str]:
@@ -139,6 +165,7 @@ def format_metrics_table(metrics: RunMetrics, gate: GateResult | None = None) ->
         lines.append(f"problems ({len(metrics.problems)}):")
         lines += [f"  - {p}" for p in _problem_lines(metrics)]
     if gate is not None:
+        lines += _decision_lines(gate)
         lines.append(_gate_line(gate))
         lines += [f"  - {r}" for r in gate.reasons]
     return "\n".join(lines)
@@ -152,7 +179,9 @@ def format_markdown(
     metrics: RunMetrics, gate: GateResult | None = None, *, title: str = "mesocosm"
 ) -> str:
     """The same report as Markdown, for ``$GITHUB_STEP_SUMMARY``."""
-    verdict = "" if gate is None else (" - passed" if gate.passed else " - FAILED")
+    verdict = "" if gate is None else {
+        "passed": " - passed", "failed": " - FAILED", "inconclusive": " - INCONCLUSIVE",
+    }[gate.decision if not gate.passed else "passed"]
     lines = [f"### {title}{verdict}", ""]
     lines.append("| " + " | ".join(_HEADER) + " |")
     lines.append("|" + "---|" * len(_HEADER))
@@ -172,4 +201,6 @@ def format_markdown(
     if gate is not None and gate.reasons:
         lines += ["", "**Gate failed:**", ""]
         lines += [f"- {_md_cell(r)}" for r in gate.reasons]
+    if gate is not None and (gate.inconclusive or gate.sequential):
+        lines += [""] + [_md_cell(line) for line in _decision_lines(gate)]
     return "\n".join(lines) + "\n"

@@ -84,7 +84,8 @@ def test_scaffold_contents(invoke: Invoke, cli_env: Path) -> None:
     assert "pip install -r requirements.txt" in workflow
     assert (cli_env / "requirements.txt").read_text().split() == ["pytest-mesocosm"]
     assert "from pytest_mesocosm.sdk import" in (cli_env / "env.py").read_text()
-    assert ".mesocosm/" in (cli_env / ".gitignore").read_text().splitlines()
+    ignored = (cli_env / ".gitignore").read_text().splitlines()
+    assert "**/.mesocosm/*" in ignored and "!**/.mesocosm/golden/" in ignored  # goldens kept
     for source in ("env.py", "adapter.py", "solver.py"):
         compile((cli_env / source).read_text(), source, "exec")
     validate_export(json.loads((cli_env / "showcase" / "replay.example.json").read_text()))

@@ -32,7 +32,7 @@ from pytest_mesocosm.scoring.gate import ThresholdError
 Invoke = Callable[..., Result]
 
 TOP_LEVEL = ["auth", "team", "init", "run", "env", "register", "doctor", "validate", "eval"]
-OURS = ["cache", "report", "server"]  # after the reference's commands
+OURS = ["cache", "report", "server", "golden"]  # after the reference's commands
 
 # Every command of the reference and the flags it documents (positionals in upper case).
 REFERENCE: dict[str, set[str]] = {
