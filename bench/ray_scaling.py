@@ -10,8 +10,8 @@ and ``run local --executor ray`` on a two-node local cluster (``ray start --head
 
 Part 2, a model-bound run: Wordle against the loopback Ollama-protocol fake with a
 ``--latency`` (200 ms) per call, on the same cluster with ``IN_FLIGHT`` episodes at once
-spread over the two actors. Efficiency = ideal time (model calls x latency / in flight)
-over the actual playing time.
+spread over the two actors, and in-process with one adapter as the baseline. Efficiency =
+ideal time (model calls x latency / in flight) over the actual playing time.
 
     python bench/ray_scaling.py                               # as the issue asks
     python bench/ray_scaling.py --episodes 40 --in-flight 64  # a quick look on a busy box
@@ -109,24 +109,25 @@ def part_one(args: argparse.Namespace, cluster: LocalRayCluster, work: Path) -> 
 
 
 def part_two(args: argparse.Namespace, cluster: LocalRayCluster, work: Path) -> None:
-    print(f"\nPart 2: Wordle, fake model with {args.latency * 1000:.0f} ms per call, "
-          "on the two-node cluster (2 actors)")
-    print(f"{'in flight':>9} {'episodes':>8} {'calls':>6} {'ideal s':>8} {'playing s':>9} "
-          f"{'efficiency':>10}")
+    print(f"\nPart 2: Wordle, fake model with {args.latency * 1000:.0f} ms per call; Ray on the "
+          "two-node cluster (2 actors), in-process (one adapter) as the baseline")
+    print(f"{'in flight':>9} {'executor':>9} {'episodes':>8} {'calls':>6} {'ideal s':>8} "
+          f"{'playing s':>9} {'efficiency':>10}")
     with fake_ollama(args.latency, WORDS) as url:
         env = {**os.environ, **cluster.env, "OLLAMA_HOST": url}
         for in_flight in args.in_flight:
-            out = work / f"p2-{in_flight}"
-            episodes = in_flight * args.waves
-            run_local(WORDLE, out, env, "--model", "ollama/llama3.2", "--episodes",
-                      str(episodes), "--parallel", str(in_flight), "--executor", "ray",
-                      "--ray-address", cluster.address, "--model-timeout", "60")
-            count, span = playing_span(out)
-            results = json.loads(next(out.glob("*/results.json")).read_text())["results"]
-            calls = sum(r["model_calls"] for r in results)
-            ideal = calls * args.latency / in_flight
-            print(f"{in_flight:>9} {count:>8} {calls:>6} {ideal:>8.2f} {span:>9.2f} "
-                  f"{ideal / span:>10.2f}")
+            for executor in ("asyncio", "ray"):
+                out = work / f"p2-{in_flight}-{executor}"
+                where = ["--ray-address", cluster.address] if executor == "ray" else []
+                run_local(WORDLE, out, env, "--model", "ollama/llama3.2", "--episodes",
+                          str(in_flight * args.waves), "--parallel", str(in_flight),
+                          "--executor", executor, *where, "--model-timeout", "60")
+                count, span = playing_span(out)
+                results = json.loads(next(out.glob("*/results.json")).read_text())["results"]
+                calls = sum(r["model_calls"] for r in results)
+                ideal = calls * args.latency / in_flight
+                print(f"{in_flight:>9} {executor:>9} {count:>8} {calls:>6} {ideal:>8.2f} "
+                      f"{span:>9.2f} {ideal / span:>10.2f}")
 
 
 def main() -> None:

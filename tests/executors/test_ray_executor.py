@@ -209,3 +209,25 @@ def test_ray_refuses_what_it_cannot_honour_in_one_line(
     assert done.returncode != 0
     assert message in done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_an_episode_that_keeps_killing_its_actor_is_given_up_after_three_tries(
+    ray_cluster: LocalRayCluster, tmp_path: Path
+) -> None:
+    # seed 3's step kills the Ray worker that holds the adapter (its parent), then itself
+    repo = tmp_path / "counter"
+    write_counter_repo(repo, hook="if self.seed == 3: os.kill(os.getppid(), 9); os._exit(1)")
+    (repo / "env.py").write_text("import os\n" + (repo / "env.py").read_text())
+    out = tmp_path / "runs"
+    done = bench(out, "--model", "script:policy.py:policy", "--episodes", "6", "--parallel", "2",
+                 *on_ray(ray_cluster), cwd=repo, env=ray_cluster.env)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output  # the gate fails on the env_error
+    results = json.loads((run_folder(out) / "results.json").read_text())["results"]
+    assert [r["seed"] for r in results] == list(range(6))
+    lost = results[3]
+    assert lost["status"] == "env_error"
+    assert lost["error"].startswith("not finished on Ray after 3 tries")
+    assert {r["status"] for r in results if r["seed"] != 3} == {"completed"}
+    assert sorted(traces(run_folder(out))) == [f"seed-{s}.jsonl" for s in (0, 1, 2, 4, 5)]
+    assert output.count("lost (") >= 3 and "Traceback" not in output
