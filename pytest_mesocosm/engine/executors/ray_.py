@@ -280,6 +280,10 @@ class RaySession:
 
     def _spawned(self, task: asyncio.Task[None]) -> None:
         self._spawns.discard(task)
+        failure = None if task.cancelled() else task.exception()
+        if failure is not None and self._live:  # else the run's start fails with it
+            notify(f"a Ray actor did not start ({_as_error(failure, 'actor')}); "
+                   f"playing on {len(self._live)}")
         self._wake_if_none_left()
 
     def _wake_if_none_left(self) -> None:
@@ -323,7 +327,7 @@ class RaySession:
         notify(f"{line}; its unfinished episodes are played again on other actors")
         if self._replacements < self.actors:
             self._replacements += 1
-            self._spawn().add_done_callback(_quiet)
+            self._spawn()
         _kill(handle.actor)
         self._wake_if_none_left()
 
@@ -445,12 +449,6 @@ async def _wait(ref: Any) -> Any:
 def _kill(actor: Any) -> None:
     with contextlib.suppress(Exception):
         ray.kill(actor, no_restart=True)
-
-
-def _quiet(task: asyncio.Task[None]) -> None:
-    """A replacement that never started is not an error of the run: the pool goes on."""
-    if not task.cancelled():
-        task.exception()
 
 
 def _as_error(exc: BaseException | None, what: str) -> BaseException:
