@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -21,6 +22,7 @@ from pathlib import Path
 from support import free_port
 
 MARKER = "MESOCOSM_TEST_RAY_CLUSTER"
+RAY = [sys.executable, "-m", "ray.scripts.scripts"]  # the `ray` command of this interpreter
 START_TIMEOUT = 90
 
 
@@ -98,7 +100,7 @@ class LocalRayCluster:
                 "--object-store-memory", str(100 * 1024 * 1024)]
 
     def _ray(self, *args: str) -> None:
-        done = subprocess.run(["ray", *args], env=_ray_env(self.token), capture_output=True,
+        done = subprocess.run([*RAY, *args], env=_ray_env(self.token), capture_output=True,
                               text=True, timeout=START_TIMEOUT)
         if done.returncode != 0:
             self.stop()
