@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from support import run_pytest, write_counter_repo
+from support import cli, free_port, run_pytest, write_counter_repo
 
 PLAIN_RUNS = """
 import sys
@@ -59,3 +59,13 @@ def test_a_bad_executor_flag_names_the_flag(tmp_path: Path) -> None:
     done = run_pytest("--mesocosm", "--mesocosm-executor", "threads", cwd=repo)
     assert done.returncode != 0
     assert "--mesocosm-executor: expected asyncio or ray, got 'threads'" in done.stderr
+
+
+def test_a_ray_address_where_nothing_listens_is_one_line_at_once(tmp_path: Path) -> None:
+    repo = write_counter_repo(tmp_path / "counter").parent
+    address = f"127.0.0.1:{free_port()}"
+    done = cli("run", "local", "--model", "script:policy.py:policy", "--executor", "ray",
+               "--ray-address", address, "--out", str(tmp_path / "runs"), cwd=repo, timeout=60)
+    assert done.returncode != 0
+    assert f"no Ray cluster answers at {address}" in done.stderr
+    assert "fix --ray-address" in done.stderr and "Traceback" not in done.stderr

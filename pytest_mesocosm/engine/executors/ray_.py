@@ -30,6 +30,7 @@ import math
 import os
 import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -62,6 +63,7 @@ from pytest_mesocosm.manifest.models import Manifest, load_manifest
 
 MAX_PLAYS = 3  # an episode whose actor is lost is played at most this many times in all
 START_SECONDS = 600.0  # an actor not ready by then (no room on the cluster) is given up
+PROBE_SECONDS = 5.0  # a cluster address must accept a connection within this
 STOP_SECONDS = 15.0  # an actor's adapter gets this long to close before the actor is killed
 SHIPPED_EXCLUDES = [".git", ".mesocosm", "__pycache__", ".venv", "venv", ".pytest_cache"]
 _SESSIONS = 0  # open sessions that share this process's Ray job
@@ -229,6 +231,7 @@ class RaySession:
             raise MesocosmError("Ray is already initialized in this process; let the ray "
                                 "executor connect (name the cluster with --ray-address)")
         else:
+            _probe(self.config.executor.ray_address)
             try:
                 ray.init(address=self.config.executor.ray_address,
                          runtime_env=runtime_env(self.manifest), include_dashboard=False,
@@ -430,6 +433,21 @@ class RaySession:
             _SESSIONS -= 1
             if _SESSIONS == 0:
                 ray.shutdown()
+
+
+def _probe(address: str | None) -> None:
+    """Refuse at once a ``HOST:PORT`` (or ``ray://HOST:PORT``) where nothing listens: Ray
+    itself retries such an address for minutes."""
+    host, sep, port = (address or "").removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdigit():
+        return  # "auto", none: Ray looks the cluster up itself
+    try:
+        socket.create_connection((host, int(port)), timeout=PROBE_SECONDS).close()
+    except OSError as exc:
+        raise MesocosmError(
+            f"no Ray cluster answers at {address} ({exc.strerror or exc}); start one with "
+            "`ray start --head` or fix --ray-address"
+        ) from None
 
 
 def _rebase(trace: str, shipped: str, root: Path) -> str:
