@@ -46,6 +46,7 @@ FRONT_END_SEAM = (
     "pytest_mesocosm.engine.config",  # defaults shown in help texts, build_config
     "pytest_mesocosm.engine.outcomes",  # EpisodeStatus/EpisodeResult for items and reports
     "pytest_mesocosm.engine.session",  # EpisodeRequest, plan_episodes for test items
+    "pytest_mesocosm.engine.executors",  # open_session: the executor the user chose
     "pytest_mesocosm.engine.traces",  # run folders and traces the plugin names
     "pytest_mesocosm.engine.loop",  # one event loop closed the same way everywhere
     "pytest_mesocosm.errors",  # the exception tree front ends map to exit codes

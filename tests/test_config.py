@@ -29,3 +29,13 @@ def test_flat_keys_land_in_their_part() -> None:
 def test_an_unknown_key_is_a_front_end_bug() -> None:
     with pytest.raises(TypeError, match="unknown option 'max_token'"):
         build_config({"max_token": 3})
+
+
+def test_the_executor_part_is_built_but_left_out_of_results_json() -> None:
+    config = build_config({"executor": "ray", "ray_address": "auto", "ray_actors": 3,
+                           "ray_actor_parallel": 8})
+    assert config.executor.kind == "ray" and config.executor.ray_address == "auto"
+    assert (config.executor.ray_actors, config.executor.ray_actor_parallel) == (3, 8)
+    assert build_config({}).executor.kind == "asyncio"
+    # how episodes were scheduled does not change what they are
+    assert config.to_dict() == build_config({}).to_dict()

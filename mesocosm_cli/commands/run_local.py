@@ -20,7 +20,8 @@ from mesocosm_cli.localenv import find_manifest
 from pytest_mesocosm.engine.config import DEFAULT_MODEL, DEFAULT_RUNS_DIR, BenchConfig
 
 if TYPE_CHECKING:
-    from pytest_mesocosm import BenchRun, BenchSession, EpisodeResult, Verdict
+    from pytest_mesocosm import BenchRun, EpisodeResult, Verdict
+    from pytest_mesocosm.engine.executors import Session
     from pytest_mesocosm.scoring.metrics import EpisodeScore, Metric
 
 _DEFAULT = BenchConfig()  # shown in the help; build_config applies them
@@ -169,6 +170,16 @@ def interpreter(python: str | None) -> str | None:
 @click.option("--history", type=click.IntRange(min=0),
               help="With --prompt-style chat: past turns sent to the model (default: the "
               "whole episode; 0: stateless).")
+@click.option("--executor", type=click.Choice(["asyncio", "ray"]), default="asyncio",
+              show_default=True, help="Where episodes play: asyncio (this process) or ray "
+              "(actors on a Ray cluster, each with its own adapter; pip install "
+              "'pytest-mesocosm[ray]').")
+@click.option("--ray-address", metavar="ADDR", help="With --executor ray: the cluster, as Ray "
+              "takes it (auto, ray://HOST:PORT); default: RAY_ADDRESS, else a local cluster.")
+@click.option("--ray-actors", type=click.IntRange(min=1), help="With --executor ray: actors, "
+              "each with its own adapter (default: the cluster's CPUs, at most the episodes).")
+@click.option("--ray-actor-parallel", type=click.IntRange(min=1), help="With --executor ray: "
+              "episodes each actor plays at once (default: --parallel spread over the actors).")
 @bench_url_option
 @pass_cli
 @click.pass_context
@@ -194,6 +205,9 @@ def local(ctx: click.Context, obj: CliContext, **opts: Any) -> None:
     if resume_dir is not None and opts["until_decided"] is not None:
         raise click.UsageError("--resume and --until-decided do not go together; resume the "
                                "run first, then start a new one with --until-decided")
+    if opts["executor"] == "ray" and opts["env_url"]:
+        raise click.UsageError("--env-url cannot be used with --executor ray: each Ray actor "
+                               "starts the env's adapter on its node; leave --env-url out")
     opts["env_url"] = opts["env_url"] or obj.adapter_url().url
     opts["python"] = interpreter(opts["python"])
     config = build_config({**opts, "start_if_absent": True})
@@ -217,7 +231,7 @@ def local(ctx: click.Context, obj: CliContext, **opts: Any) -> None:
     _exit(run.verdict)
 
 
-def _said(session: BenchSession) -> None:
+def _said(session: Session) -> None:
     """Which adapter plays, and a parallelism above the vow's: one line each."""
     if session.lease is not None:
         click.echo(session.lease.describe(session.manifest))

@@ -64,12 +64,27 @@ class GateOptions:
 
 
 @dataclass
+class ExecutorOptions:
+    """Where episodes play: on this process's event loop, or on the actors of a Ray cluster.
+
+    How episodes are scheduled does not change what they are, so these are left out of
+    ``results.json`` (:meth:`BenchConfig.to_dict`): a run on either writes the same file.
+    """
+
+    kind: Literal["asyncio", "ray"] = "asyncio"
+    ray_address: str | None = None  # as ray.init takes it; None: RAY_ADDRESS or a new local one
+    ray_actors: int | None = None  # None: the cluster's CPUs, at most the planned episodes
+    ray_actor_parallel: int | None = None  # episodes per actor; None: the parallel spread out
+
+
+@dataclass
 class BenchConfig:
     """One bench run: which episodes, how many at once, where the env is, where output goes."""
 
     agent: AgentOptions = field(default_factory=AgentOptions)
     limits: EpisodeLimits = field(default_factory=EpisodeLimits)
     gate: GateOptions = field(default_factory=GateOptions)
+    executor: ExecutorOptions = field(default_factory=ExecutorOptions)
     seeds: list[int] | None = None  # None: range(episodes)
     episodes: int = 5
     repeats: int = 1
@@ -90,16 +105,19 @@ class BenchConfig:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["executor"]  # see ExecutorOptions
         data["runs_dir"] = str(self.runs_dir)
         baseline = data["gate"]["baseline"]
         data["gate"]["baseline"] = None if baseline is None else str(baseline)
         return data
 
 
-_PARTS: dict[str, type] = {"agent": AgentOptions, "limits": EpisodeLimits, "gate": GateOptions}
+_PARTS: dict[str, type] = {"agent": AgentOptions, "limits": EpisodeLimits, "gate": GateOptions,
+                           "executor": ExecutorOptions}
 _OWNER = {f.name: part for part, cls in _PARTS.items() for f in fields(cls)}
 _TOP = {f.name for f in fields(BenchConfig)} - set(_PARTS)
-_FLAG_NAMES = {"model_timeout": "timeout", "model_retries": "retries"}  # flag -> field
+_FLAG_NAMES = {  # flag -> field
+    "model_timeout": "timeout", "model_retries": "retries", "executor": "kind"}
 
 
 def build_config(collected: Mapping[str, Any]) -> BenchConfig:

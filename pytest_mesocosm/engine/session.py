@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pytest_mesocosm.adapter import AdapterClient
 from pytest_mesocosm.adapter.connect import AdapterLease, adapter_for
@@ -32,6 +33,9 @@ from pytest_mesocosm.errors import AdapterUnreachable
 from pytest_mesocosm.manifest.models import Manifest
 from pytest_mesocosm.scoring.judge import Verdict, judge
 from pytest_mesocosm.scoring.metrics import RunMetrics
+
+if TYPE_CHECKING:
+    from pytest_mesocosm.engine.executors import Session
 
 ResultCallback = Callable[[EpisodeResult, int, int], None]  # (result, done, total)
 MODEL_DOWN_AFTER = 3  # episodes in a row whose model failed every attempt
@@ -285,7 +289,7 @@ async def arun_bench(
     config: BenchConfig,
     *,
     on_result: ResultCallback | None = None,
-    on_start: Callable[[BenchSession], None] | None = None,
+    on_start: Callable[[Session], None] | None = None,
     agent: Agent | None = None,
     run_folder: RunFolder | None = None,
 ) -> BenchRun:
@@ -294,9 +298,11 @@ async def arun_bench(
     Cancelled (Ctrl-C), it still judges the episodes that finished: ``results.json`` is
     written with ``interrupted: true`` and the returned run says so.
     """
+    from pytest_mesocosm.engine.executors import open_session  # it imports this module
+
     requests = plan_episodes(config)
     finished: list[EpisodeResult] = []
-    session = BenchSession(manifest, config, agent=agent, run_folder=run_folder)
+    session = open_session(manifest, config, agent=agent, run_folder=run_folder)
     interrupted = False
     adapter = None
     try:
@@ -317,7 +323,7 @@ def run_bench(
     config: BenchConfig,
     *,
     on_result: ResultCallback | None = None,
-    on_start: Callable[[BenchSession], None] | None = None,
+    on_start: Callable[[Session], None] | None = None,
     agent: Agent | None = None,
 ) -> BenchRun:
     """Run every planned episode of ``manifest``, judge them, write results.json.

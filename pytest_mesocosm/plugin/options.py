@@ -183,6 +183,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("python", "interpreter that runs adapter.py (default: the one running pytest)", _text),
     Option("parallel", "episodes of a manifest played at once in each process (default: the "
            "binding vow's parallel_episodes, else 1)", lambda w: _whole(w, 1)),
+    Option("executor", "where episodes play: 'asyncio' (default; in this process) or 'ray' "
+           "(actors on a Ray cluster; pip install 'pytest-mesocosm[ray]')",
+           _choice("asyncio", "ray")),
+    Option("ray-address", "the Ray cluster for --mesocosm-executor ray, as Ray takes it: "
+           "'auto', 'ray://HOST:PORT', or none to join RAY_ADDRESS or start a local one", _text),
+    Option("ray-actors", "Ray actors, each with its own adapter process (default: the "
+           "cluster's CPUs, at most the planned episodes)", lambda w: _whole(w, 1)),
+    Option("ray-actor-parallel", "episodes each Ray actor plays at once (default: "
+           "--mesocosm-parallel spread over the actors)", lambda w: _whole(w, 1)),
     Option("threshold", "pass threshold such as 'win_rate>=0.6' or 'win_rate.lower>=0.5' "
            "(repeatable; added to the manifest's mesocosm.thresholds)", _threshold, many=True),
     Option("inconclusive", "what a threshold counts as when its 95% interval straddles it: "

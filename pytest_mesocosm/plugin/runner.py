@@ -18,9 +18,10 @@ from pathlib import Path
 from pytest_mesocosm.adapter.conformance import Finding, acheck_adapter
 from pytest_mesocosm.adapter.connect import adapter_for
 from pytest_mesocosm.engine.config import BenchConfig
+from pytest_mesocosm.engine.executors import Session, open_session
 from pytest_mesocosm.engine.loop import close_loop
 from pytest_mesocosm.engine.outcomes import EpisodeResult
-from pytest_mesocosm.engine.session import BenchSession, EpisodeRequest
+from pytest_mesocosm.engine.session import EpisodeRequest
 from pytest_mesocosm.engine.traces import RunFolder
 from pytest_mesocosm.errors import MesocosmError
 from pytest_mesocosm.manifest.models import Manifest
@@ -32,13 +33,13 @@ Upcoming = Iterable[tuple[Manifest, EpisodeRequest]]
 class _ManifestRun:
     """One manifest in this process: its session (or why it could not start) and tasks."""
 
-    session: BenchSession | None
+    session: Session | None
     failure: MesocosmError | None = None
     tasks: dict[EpisodeRequest, asyncio.Task[EpisodeResult]] = field(default_factory=dict)
 
 
 class EpisodeRunner:
-    """One event loop and one :class:`BenchSession` per manifest for this process.
+    """One event loop and one session (of the chosen executor) per manifest for this process.
 
     A session starts when the first episode of its manifest is asked for; if it cannot
     start (model unreachable, adapter broken) the error is kept and raised again for
@@ -67,7 +68,7 @@ class EpisodeRunner:
         key = _key(manifest)
         run = self._runs.get(key)
         if run is None:
-            session = BenchSession(manifest, self.config, run_folder=self._folder_for(manifest))
+            session = open_session(manifest, self.config, run_folder=self._folder_for(manifest))
             try:
                 self.loop.run_until_complete(session.__aenter__())
             except MesocosmError as exc:
