@@ -18,11 +18,11 @@ from typing import Any
 
 from pytest_mesocosm.agents.base import Agent
 from pytest_mesocosm.engine.config import BenchConfig
+from pytest_mesocosm.engine.executors import Session, open_session
 from pytest_mesocosm.engine.loop import run_until_interrupted
 from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus
 from pytest_mesocosm.engine.session import (
     BenchRun,
-    BenchSession,
     EpisodeRequest,
     ResultCallback,
     plan_episodes,
@@ -86,12 +86,12 @@ async def arun_resume(
     plan: ResumePlan,
     *,
     on_result: ResultCallback | None = None,
-    on_start: Callable[[BenchSession], None] | None = None,
+    on_start: Callable[[Session], None] | None = None,
     agent: Agent | None = None,
 ) -> BenchRun:
     """Play ``plan.todo`` into the run's folder and judge every episode of the run."""
     finished = list(plan.kept)
-    session = BenchSession(manifest, config, agent=agent, run_folder=plan.folder)
+    session = open_session(manifest, config, agent=agent, run_folder=plan.folder)
     interrupted = False
     adapter = None
     try:
@@ -114,7 +114,7 @@ def run_resume(
     plan: ResumePlan,
     *,
     on_result: ResultCallback | None = None,
-    on_start: Callable[[BenchSession], None] | None = None,
+    on_start: Callable[[Session], None] | None = None,
     agent: Agent | None = None,
 ) -> BenchRun:
     """:func:`arun_resume` with Ctrl-C handled as :func:`run_bench` does."""

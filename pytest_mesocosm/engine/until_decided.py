@@ -4,8 +4,8 @@ The first batch is the run's planned seeds; each later batch doubles the episode
 (new seeds follow the largest one played), up to ``MAX`` episodes. After every batch the
 run is gated at the level the sequential rule allows for that look
 (:mod:`pytest_mesocosm.scoring.sequential`), and play stops as soon as no threshold is
-inconclusive. One :class:`BenchSession` plays every batch; the run ends with the same
-``judge()`` as any other, at the last look's level.
+inconclusive. One session (of the executor the config names) plays every batch; the run
+ends with the same ``judge()`` as any other, at the last look's level.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from dataclasses import dataclass, replace
 
 from pytest_mesocosm.agents.base import Agent
 from pytest_mesocosm.engine.config import BenchConfig
+from pytest_mesocosm.engine.executors import Session, open_session
 from pytest_mesocosm.engine.loop import run_until_interrupted
 from pytest_mesocosm.engine.outcomes import EpisodeResult
 from pytest_mesocosm.engine.session import (
     BenchRun,
-    BenchSession,
     EpisodeRequest,
     ResultCallback,
 )
@@ -93,7 +93,7 @@ def look_at(manifest: Manifest, config: BenchConfig, finished: list[EpisodeResul
 
 
 async def play_looks(
-    session: BenchSession, batches: Batches, finished: list[EpisodeResult], *,
+    session: Session, batches: Batches, finished: list[EpisodeResult], *,
     first: int = 1, on_result: ResultCallback | None = None,
 ) -> Look | None:
     """Play the batches from look ``first`` on, looking after each, until decided;
@@ -115,14 +115,14 @@ async def arun_until_decided(
     config: BenchConfig,
     *,
     on_result: ResultCallback | None = None,
-    on_start: Callable[[BenchSession], None] | None = None,
+    on_start: Callable[[Session], None] | None = None,
     agent: Agent | None = None,
     run_folder: RunFolder | None = None,
 ) -> BenchRun:
     """Play batches until every threshold is decided or ``until_decided`` episodes ran."""
     batches = plan_batches(config)
     finished: list[EpisodeResult] = []
-    session = BenchSession(manifest, config, agent=agent, run_folder=run_folder)
+    session = open_session(manifest, config, agent=agent, run_folder=run_folder)
     look: Look | None = None
     interrupted = False
     adapter = None
@@ -156,7 +156,7 @@ def run_until_decided(
     config: BenchConfig,
     *,
     on_result: ResultCallback | None = None,
-    on_start: Callable[[BenchSession], None] | None = None,
+    on_start: Callable[[Session], None] | None = None,
     agent: Agent | None = None,
 ) -> BenchRun:
     """:func:`arun_until_decided` with Ctrl-C handled as :func:`run_bench` does."""

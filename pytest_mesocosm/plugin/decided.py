@@ -2,7 +2,7 @@
 
 pytest fixes its items at collection, so the planned seeds are the items; when the run is
 judged and a threshold is still inconclusive, the process the user reads plays the next
-batches itself (one :class:`BenchSession` per manifest, traces in the run folder's
+batches itself (one session per manifest, traces in the run folder's
 ``until-decided/``), with the engine's sequential rule, until every threshold is decided
 or MAX episodes ran. The extra episodes are in results.json and the summary, not items.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 
+from pytest_mesocosm.engine.executors import open_session
 from pytest_mesocosm.engine.loop import run_until_interrupted
 from pytest_mesocosm.engine.outcomes import EpisodeResult
-from pytest_mesocosm.engine.session import BenchSession
 from pytest_mesocosm.engine.traces import RunFolder
 from pytest_mesocosm.engine.until_decided import Batches, look_at, plan_batches, play_looks
 from pytest_mesocosm.manifest.models import Manifest
@@ -39,5 +39,5 @@ def until_decided(manifest: Manifest, given: JudgeInput) -> JudgeInput:
 
 async def _more(manifest: Manifest, given: JudgeInput, batches: Batches,
                 finished: list[EpisodeResult], folder: RunFolder) -> Look | None:
-    async with BenchSession(manifest, given.config, run_folder=folder) as session:
+    async with open_session(manifest, given.config, run_folder=folder) as session:
         return await play_looks(session, batches, finished, first=2)
