@@ -62,7 +62,7 @@ def start_fake_ollama(latency: float) -> tuple[subprocess.Popen[bytes], str]:
 
 def local_rate(env_url: str, episodes: int, parallel: int, runs_dir: Path) -> float:
     config = BenchConfig(agent=AgentOptions(model=MODEL, max_tokens=4096, prompt_style="hosted"),
-                         episodes=episodes, parallel=parallel, parallel_override=True,
+                         episodes=episodes, parallel=parallel,
                          env_url=env_url, runs_dir=runs_dir)
     started = time.perf_counter()
     run = run_bench(load_manifest(WORDLE / "benchanything.json"), config)

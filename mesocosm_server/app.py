@@ -25,6 +25,7 @@ from mesocosm_server.routes import (
 from mesocosm_server.security import TokenKeys, load_or_create_secret
 from mesocosm_server.settings import ServerSettings
 from mesocosm_server.version import API_VERSION
+from mesocosm_server.wakeup import Wakeup
 
 
 @dataclass
@@ -51,6 +52,7 @@ def _bench_app(settings: ServerSettings, keys: TokenKeys, engine: Engine) -> Fas
     app = FastAPI(title="BenchAnything", version=API_VERSION, redirect_slashes=False)
     app.state.settings, app.state.keys = settings, keys
     app.state.sessions = session_factory(engine)
+    app.state.wakeup = Wakeup()  # this process's worker, nudged by routes
     app.add_exception_handler(Exception, _internal_error)
     app.add_exception_handler(DataError, _unstorable_value)
     for module in (service, identity, teams, domains, runs, test_episode, leaderboards):

@@ -18,6 +18,7 @@ from mesocosm_server import models
 from mesocosm_server.db import utcnow
 from mesocosm_server.security import TokenKeys, read_guest_token, read_member_token
 from mesocosm_server.settings import ServerSettings
+from mesocosm_server.wakeup import Wakeup
 
 GUEST_COOKIE = "bench_guest"
 
@@ -56,9 +57,15 @@ def get_keys(request: Request) -> TokenKeys:
     return keys
 
 
+def get_wakeup(request: Request) -> Wakeup:
+    wakeup: Wakeup = request.app.state.wakeup
+    return wakeup
+
+
 Db = Annotated[Session, Depends(get_db, scope="function")]  # commit before answering
 Settings = Annotated[ServerSettings, Depends(get_settings)]
 Keys = Annotated[TokenKeys, Depends(get_keys)]
+WorkerWakeup = Annotated[Wakeup, Depends(get_wakeup)]
 
 
 def _guest(db: Session, keys: TokenKeys, token: str) -> Principal | None:

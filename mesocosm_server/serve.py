@@ -39,7 +39,7 @@ async def _serve(settings: ServerSettings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, _stop_all, servers)
-    worker = Worker(apps.bench.state.sessions, settings)
+    worker = Worker(apps.bench.state.sessions, settings, apps.bench.state.wakeup)
     worker_task = asyncio.create_task(worker.run(stop))
     try:
         await asyncio.gather(*(server.serve() for server in servers))

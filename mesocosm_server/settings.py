@@ -40,7 +40,9 @@ class ServerSettings(BaseSettings):
     member_token_seconds: int = 3600
     guest_session_days: int = 7
     lease_seconds: float = Field(default=30.0, gt=0)
-    poll_seconds: float = Field(default=0.2, gt=0)
+    # claims happen when a route or a finished episode wakes the worker; this poll only
+    # picks up work enqueued by another process on the same database
+    poll_seconds: float = Field(default=1.0, gt=0)
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -13,7 +13,7 @@ import uuid
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Body, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import func, select, update
 
@@ -21,7 +21,7 @@ from mesocosm_platform import schemas
 from mesocosm_server import models
 from mesocosm_server.access import can_read_run, owns_run, readable_run, team_ids
 from mesocosm_server.db import utcnow
-from mesocosm_server.deps import AnyUser, Caller, Db, Settings
+from mesocosm_server.deps import AnyUser, Caller, Db, Settings, WorkerWakeup
 from mesocosm_server.documents import domain_doc, episode_doc, iso, list_items, run_doc
 from mesocosm_server.paging import page
 from mesocosm_server.routes import ERRORS
@@ -83,7 +83,8 @@ def _body_error(message: str, field: str) -> RequestValidationError:
 
 
 @router.post("", status_code=202, response_model=schemas.Run)
-def create_run(principal: AnyUser, db: Db, settings: Settings,
+def create_run(principal: AnyUser, db: Db, settings: Settings, wakeup: WorkerWakeup,
+               background: BackgroundTasks,
                body: Annotated[schemas.RunCreate, Body()]) -> schemas.Run:
     if body.num_episodes > settings.max_episodes_per_run:
         raise _body_error(f"num_episodes ({body.num_episodes}) exceeds the platform maximum "
@@ -133,6 +134,7 @@ def create_run(principal: AnyUser, db: Db, settings: Settings,
         db.add(models.Episode(id=str(uuid.uuid4()), run_id=run.id, position=position,
                               seed=seed, status="pending", terminal_info={}))
     db.flush()
+    background.add_task(wakeup.notify)  # after the commit, so the episodes are visible
     return run_doc(run)
 
 

@@ -26,6 +26,7 @@ from mesocosm_server.traces import hosted_events, redact_events
 router = APIRouter(prefix="/v1/test/episode", tags=["test episode"],
                    responses=ERRORS)
 WAIT_SECONDS = 600.0
+CHECK_SECONDS = 0.1  # one primary-key read per check
 
 
 @router.post("", response_model=schemas.Episode)
@@ -63,6 +64,7 @@ def test_episode(body: schemas.TestEpisodeRequest, request: Request, principal: 
         db.add(run)
         db.flush()
         db.add(episode)
+    request.app.state.wakeup.notify()  # committed above
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
         with transaction(sessions) as db:
@@ -72,7 +74,7 @@ def test_episode(body: schemas.TestEpisodeRequest, request: Request, principal: 
         if time.monotonic() > deadline:
             raise HTTPException(504, f"Test episode '{episode.id}' is still running; "
                                      f"poll GET /v1/test/episode/{episode.id}")
-        time.sleep(settings.poll_seconds)
+        time.sleep(CHECK_SECONDS)
 
 
 def _episode(db: Db, principal: Caller, episode_id: str) -> models.Episode:
