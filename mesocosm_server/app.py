@@ -62,7 +62,7 @@ def _bench_app(settings: ServerSettings, keys: TokenKeys, engine: Engine) -> Fas
 
 def create_app(settings: ServerSettings) -> Apps:
     """Open the database (migrating it), load or make the signing key, build both apps."""
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url, settings.request_threads)
     migrate(engine)
     keys = TokenKeys.from_secret(load_or_create_secret(settings.key_path))
     bench = _bench_app(settings, keys, engine)

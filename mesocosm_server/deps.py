@@ -42,22 +42,24 @@ class Principal:
 ANONYMOUS = Principal("anonymous")
 
 
+# Dependencies that only read app state are ``async``: FastAPI runs a plain ``def`` one
+# in the thread pool, and under many concurrent requests each hop costs.
 def get_db(request: Request) -> Iterator[Session]:
     with request.app.state.sessions() as session, session.begin():
         yield session
 
 
-def get_settings(request: Request) -> ServerSettings:
+async def get_settings(request: Request) -> ServerSettings:
     settings: ServerSettings = request.app.state.settings
     return settings
 
 
-def get_keys(request: Request) -> TokenKeys:
+async def get_keys(request: Request) -> TokenKeys:
     keys: TokenKeys = request.app.state.keys
     return keys
 
 
-def get_wakeup(request: Request) -> Wakeup:
+async def get_wakeup(request: Request) -> Wakeup:
     wakeup: Wakeup = request.app.state.wakeup
     return wakeup
 

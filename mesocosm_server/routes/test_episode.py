@@ -20,11 +20,12 @@ from mesocosm_server.db import transaction, utcnow
 from mesocosm_server.deps import Caller, Db, Member, Settings
 from mesocosm_server.documents import episode_doc
 from mesocosm_server.netcheck import url_problem
+from mesocosm_server.route_class import SessionRoute
 from mesocosm_server.routes import ERRORS
 from mesocosm_server.traces import hosted_events, redact_events
 
 router = APIRouter(prefix="/v1/test/episode", tags=["test episode"],
-                   responses=ERRORS)
+                   responses=ERRORS, route_class=SessionRoute)
 WAIT_SECONDS = 600.0
 CHECK_SECONDS = 0.1  # one primary-key read per check
 
