@@ -13,14 +13,18 @@ from sqlalchemy.exc import DataError
 
 from mesocosm_server.db import make_engine, migrate, session_factory
 from mesocosm_server.routes import (
+    admin,
     domains,
+    gallery,
     identity,
     leaderboards,
     login,
     runs,
     service,
     teams,
+    techniques,
     test_episode,
+    ws,
 )
 from mesocosm_server.security import TokenKeys, load_or_create_secret
 from mesocosm_server.settings import ServerSettings
@@ -55,7 +59,8 @@ def _bench_app(settings: ServerSettings, keys: TokenKeys, engine: Engine) -> Fas
     app.state.wakeup = Wakeup()  # this process's worker, nudged by routes
     app.add_exception_handler(Exception, _internal_error)
     app.add_exception_handler(DataError, _unstorable_value)
-    for module in (service, identity, teams, domains, runs, test_episode, leaderboards):
+    for module in (service, identity, teams, domains, runs, test_episode, leaderboards,
+                   gallery, techniques, admin, ws):
         app.include_router(module.router)
     return app
 

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
+from starlette.requests import HTTPConnection
 
 from mesocosm_server import models
 from mesocosm_server.db import utcnow
@@ -80,10 +81,15 @@ def _guest(db: Session, keys: TokenKeys, token: str) -> Principal | None:
     return Principal("guest", guest_session_id=session_id)
 
 
-def get_principal(request: Request, db: Db, keys: Keys) -> Principal:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
+def principal_of(conn: HTTPConnection, db: Session, keys: TokenKeys,
+                 token: str | None = None) -> Principal:
+    """Who is asking: the bearer token, else ``token`` (a WebSocket's ``?token=``, as
+    browsers cannot set its headers), else the guest cookie, else anonymous."""
+    header = conn.headers.get("authorization", "")
+    scheme, _, bearer = header.partition(" ")
+    if scheme.lower() == "bearer" and bearer.strip():
+        token = bearer
+    if token and token.strip():
         token = token.strip()
         claims = read_member_token(keys, token)
         if claims is not None:
@@ -91,12 +97,16 @@ def get_principal(request: Request, db: Db, keys: Keys) -> Principal:
         guest = _guest(db, keys, token)
         if guest is not None:
             return guest
-    cookie = request.cookies.get(GUEST_COOKIE)
+    cookie = conn.cookies.get(GUEST_COOKIE)
     if cookie:
         guest = _guest(db, keys, cookie)
         if guest is not None:
             return guest
     return ANONYMOUS
+
+
+def get_principal(request: Request, db: Db, keys: Keys) -> Principal:
+    return principal_of(request, db, keys)
 
 
 Caller = Annotated[Principal, Depends(get_principal, scope="function")]

@@ -30,6 +30,7 @@ class ServerSettings(BaseSettings):
     request_threads: int = Field(default=40, ge=1)  # routes served at once (thread pool)
     allow_local_endpoints: bool = False
     models: list[str] = Field(default_factory=list)  # empty: every model allowed
+    admins: list[str] = Field(default_factory=list)  # member usernames who see /v1/admin/status
     max_episodes_per_run: int = Field(default=20, ge=1)
     max_episode_steps: int = Field(default=35, ge=1)
     max_tokens_per_episode: int = 100_000
