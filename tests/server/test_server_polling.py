@@ -1,6 +1,7 @@
 """Polling ``GET /v1/runs/{id}``: many pollers at once on a server with few request
 threads never stall, and the ETag (taken from the run's small columns) changes exactly
-when the document does.
+when the document does. The server's own poll is set to an hour, so its runs finish only
+because creating a run and ending an episode wake its worker.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ def narrow(database_url: str, ollama: str, tmp_path_factory: pytest.TempPathFact
     waits for a thread would stall the others until the pool gives up (30 s)."""
     server = Platform(tmp_path_factory.mktemp("narrow"), database_url,
                       env={"OLLAMA_HOST": ollama,
-                           "MESOCOSM_SERVER_REQUEST_THREADS": str(THREADS)})
+                           "MESOCOSM_SERVER_REQUEST_THREADS": str(THREADS),
+                           "MESOCOSM_SERVER_WORKERS": "1",
+                           "MESOCOSM_SERVER_POLL_SECONDS": "3600"})
     server.add_users("alice", "bob")
     server.start()
     yield server
@@ -40,15 +43,24 @@ def run(narrow: Platform, wordle_url: str) -> dict[str, Any]:
         assert client.post("/v1/domains", json=domain).status_code == 201
         created = client.post("/v1/runs", json={
             "domain_id": "poll", "binding_vow_version": "1.0.0",
-            "agent_config": {"model": "ollama/llama3.2"}, "num_episodes": 1,
+            "agent_config": {"model": "ollama/llama3.2"}, "num_episodes": 2,
             "visibility": "private"})
         assert created.status_code == 202, created.text
         run_id = created.json()["id"]
-        for _ in range(600):
-            if client.get(f"/v1/runs/{run_id}").json()["status"] != "running":
-                break
+        deadline = time.monotonic() + 120
+        while client.get(f"/v1/runs/{run_id}").json()["status"] == "running":
+            assert time.monotonic() < deadline, "the worker was not woken"
             time.sleep(0.05)
     return {"id": run_id, "token": token}
+
+
+def test_the_worker_is_woken_by_a_new_run_and_by_an_episode_ending(
+        narrow: Platform, run: dict[str, Any]) -> None:
+    """One episode at a time and no poll within the test: the second episode was
+    claimed because the first one's end woke the worker."""
+    with narrow.client(run["token"]) as client:
+        episodes = client.get(f"/v1/runs/{run['id']}/episodes").json()
+    assert [e["status"] for e in episodes] == ["completed", "completed"]
 
 
 async def _many(url: str, token: str, headers: dict[str, str]) -> list[httpx.Response]:
