@@ -5,7 +5,10 @@ pinned string for string on a fixed observation and history.
 
 from __future__ import annotations
 
+import json
+import shutil
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +16,8 @@ from test_hosted_profile import FREE_CLOSING, MAZE, ctx_for, hosted
 
 from pytest_mesocosm.agents import TechniqueUse, Turn
 from pytest_mesocosm.agents.techniques import CATALOGUE
+from pytest_mesocosm.engine.session import task_info
+from pytest_mesocosm.manifest.models import load_manifest
 
 HISTORY = [
     Turn(observation={"pos": [0, 0], "note": "x" * 200}, raw_text="up", action="up",
@@ -75,3 +80,19 @@ def test_catalogue_has_the_three_hosted_techniques() -> None:
     assert sorted(CATALOGUE) == ["memory", "multi_agent", "tool_calling"]
     assert {t.version for t in CATALOGUE.values()} == {"1.0.0"}
     assert CATALOGUE["memory"].config_schema["properties"]["window_size"]["default"] == 10
+
+
+def test_run_local_turns_on_every_technique_the_vow_declares(tmp_path: Path) -> None:
+    """As the hosted CLI's local runner does (PLATFORM_API.md 6.4), with empty params:
+    memory then shows the last 10 steps, tools and roles have nothing to show."""
+    folder = Path(__file__).parent.parent / "examples" / "wordle"
+    manifest = json.loads((folder / "benchanything.json").read_text())
+    manifest["binding_vow"]["techniques"] = ["memory", "multi_agent"]
+    copy = tmp_path / "wordle"
+    shutil.copytree(folder, copy)
+    (copy / "benchanything.json").write_text(json.dumps(manifest))
+    task = task_info(load_manifest(copy))
+    assert task.techniques == (TechniqueUse("memory"), TechniqueUse("multi_agent"))
+    request = hosted().request(ctx_for(task, "seen", step=1, history=HISTORY[:1]))
+    assert "\n\n## Recent History\nStep 1: obs=" in request.messages[0]["content"]
+    assert "## Your Role" not in request.messages[0]["content"]
