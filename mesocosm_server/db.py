@@ -1,7 +1,10 @@
 """The database: one engine per app, migrations applied with Alembic at start.
 
 SQLite gets WAL and a busy timeout so request threads and the worker can share the
-file; PostgreSQL URLs (``postgresql+psycopg://``) are used as given.
+file, and ``synchronous=NORMAL``: no fsync per commit (two per episode), still durable
+when the process dies (the WAL is on disk); a power cut may undo the last commits, whose
+episodes, still leased, are then played again. PostgreSQL URLs
+(``postgresql+psycopg://``) are used as given.
 
 The pool holds a connection for every thread that may ask for one at once: FastAPI
 keeps a request's session (and its connection) until the response is serialized, which
@@ -46,6 +49,7 @@ def make_engine(url: str, request_threads: int = 0) -> Engine:
             cursor = conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
