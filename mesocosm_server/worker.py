@@ -153,9 +153,11 @@ class Worker:
             self._close_run_if_done(db, claim.run_id, now)
 
     def _close_run_if_done(self, db: Session, run_id: str, now: Any) -> None:
+        left = db.scalar(select(func.count()).select_from(models.Episode).where(
+            models.Episode.run_id == run_id, models.Episode.status.in_(("pending", "running"))))
+        if left:
+            return  # one count, not every episode's stored result, until the last one ends
         episodes = list(db.scalars(select(models.Episode).where(models.Episode.run_id == run_id)))
-        if any(e.status in ("pending", "running") for e in episodes):
-            return
         run = db.get(models.Run, run_id)
         domain = db.get(models.Domain, run.domain_id) if run else None
         if run is None or domain is None or run.status != "running":
