@@ -62,7 +62,7 @@ def start_fake_ollama(latency: float) -> tuple[subprocess.Popen[bytes], str]:
 
 def local_rate(env_url: str, episodes: int, parallel: int, runs_dir: Path) -> float:
     config = BenchConfig(agent=AgentOptions(model=MODEL, max_tokens=4096, prompt_style="hosted"),
-                         episodes=episodes, parallel=parallel, parallel_override=True,
+                         episodes=episodes, parallel=parallel,
                          env_url=env_url, runs_dir=runs_dir)
     started = time.perf_counter()
     run = run_bench(load_manifest(WORDLE / "benchanything.json"), config)
@@ -89,23 +89,30 @@ def server_rate(platform: Platform, env_url: str, episodes: int, parallel: int) 
 
 async def poll(url: str, token: str, pollers: int, seconds: float, etag: bool
                ) -> tuple[list[float], int]:
+    """Latencies of answered requests and the count of those that timed out (30 s)."""
     latencies: list[float] = []
+    timeouts = 0
     headers = {"Authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=pollers)
+    limits = httpx.Limits(max_connections=pollers, max_keepalive_connections=pollers)
     async with httpx.AsyncClient(headers=headers, limits=limits, timeout=30) as client:
         tag = (await client.get(url)).headers["ETag"]
         end = time.perf_counter() + seconds
 
         async def one() -> None:
+            nonlocal timeouts
             extra = {"If-None-Match": tag} if etag else {}
             while time.perf_counter() < end:
                 t0 = time.perf_counter()
-                answer = await client.get(url, headers=extra)
+                try:
+                    answer = await client.get(url, headers=extra)
+                except httpx.TimeoutException:
+                    timeouts += 1
+                    continue
                 latencies.append(time.perf_counter() - t0)
                 assert answer.status_code == (304 if etag else 200)
 
         await asyncio.gather(*(one() for _ in range(pollers)))
-    return latencies, len(latencies)
+    return latencies, timeouts
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -141,12 +148,13 @@ def main() -> None:
         print(f"server:    {served:.2f} episodes/s  ratio {served / local:.2f} (target >= 0.9)")
         url = f"{platform.local}/v1/runs/{run_id}"
         for etag in (False, True):
-            latencies, count = asyncio.run(poll(url, token, args.pollers, args.seconds, etag))
+            latencies, timeouts = asyncio.run(poll(url, token, args.pollers, args.seconds,
+                                                   etag))
             label = "If-None-Match (304)" if etag else "plain (200)"
             print(f"GET /v1/runs/{{id}} {label:20s} {args.pollers} pollers: "
                   f"p50 {quantile(latencies, 0.5) * 1000:.1f} ms  "
                   f"p99 {quantile(latencies, 0.99) * 1000:.1f} ms  "
-                  f"{count / args.seconds:.0f} req/s")
+                  f"{len(latencies) / args.seconds:.0f} req/s  {timeouts} timed out")
     finally:
         platform.stop()
         adapter.stop()

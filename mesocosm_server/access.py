@@ -7,12 +7,52 @@ visibility changes) is the same set without the gallery clause.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
 from fastapi import HTTPException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mesocosm_server import models
 from mesocosm_server.deps import Principal
+
+
+class RunFacts(Protocol):
+    """What the read rule looks at: a stored run, or only its head columns."""
+
+    @property
+    def visibility(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def actor_type(self) -> str: ...
+    @property
+    def actor_id(self) -> str: ...
+    @property
+    def team_id(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class RunHead:
+    """A run's small columns: enough to decide access and its ETag without the JSON."""
+
+    id: str
+    visibility: str
+    status: str
+    actor_type: str
+    actor_id: str
+    team_id: str | None
+    completed_at: datetime | None
+
+
+def run_head(db: Session, run_id: str) -> RunHead | None:
+    row = db.execute(select(
+        models.Run.id, models.Run.visibility, models.Run.status, models.Run.actor_type,
+        models.Run.actor_id, models.Run.team_id, models.Run.completed_at,
+    ).where(models.Run.id == run_id)).one_or_none()
+    return RunHead(*row) if row is not None else None
 
 
 def team_ids(db: Session, principal: Principal) -> set[str]:
@@ -24,7 +64,7 @@ def team_ids(db: Session, principal: Principal) -> set[str]:
     return set(rows)
 
 
-def owns_run(db: Session, principal: Principal, run: models.Run) -> bool:
+def owns_run(db: Session, principal: Principal, run: RunFacts) -> bool:
     if principal.kind == "anonymous" or run.actor_type != principal.kind:
         if principal.kind == "member" and run.team_id is not None:
             return run.team_id in team_ids(db, principal)
@@ -36,7 +76,7 @@ def owns_run(db: Session, principal: Principal, run: models.Run) -> bool:
     )
 
 
-def can_read_run(db: Session, principal: Principal, run: models.Run) -> bool:
+def can_read_run(db: Session, principal: Principal, run: RunFacts) -> bool:
     if run.visibility == "gallery_public" and run.status == "completed":
         return True
     return owns_run(db, principal, run)
@@ -45,11 +85,18 @@ def can_read_run(db: Session, principal: Principal, run: models.Run) -> bool:
 def readable_run(db: Session, principal: Principal, run_id: str) -> models.Run:
     """The run, or the hosted 404/403."""
     run = db.get(models.Run, run_id)
+    check_readable(db, principal, run_id, run)
+    assert run is not None
+    return run
+
+
+def check_readable(db: Session, principal: Principal, run_id: str,
+                   run: RunFacts | None) -> None:
+    """The hosted 404/403 for a run (whole or its head) the caller may not read."""
     if run is None:
         raise HTTPException(404, f"Run '{run_id}' not found")
     if not can_read_run(db, principal, run):
         raise HTTPException(403, "Not allowed to view this run")
-    return run
 
 
 def membership(db: Session, principal: Principal, team_id: str) -> models.TeamMember | None:

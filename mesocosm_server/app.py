@@ -13,18 +13,23 @@ from sqlalchemy.exc import DataError
 
 from mesocosm_server.db import make_engine, migrate, session_factory
 from mesocosm_server.routes import (
+    admin,
     domains,
+    gallery,
     identity,
     leaderboards,
     login,
     runs,
     service,
     teams,
+    techniques,
     test_episode,
+    ws,
 )
 from mesocosm_server.security import TokenKeys, load_or_create_secret
 from mesocosm_server.settings import ServerSettings
 from mesocosm_server.version import API_VERSION
+from mesocosm_server.wakeup import Wakeup
 
 
 @dataclass
@@ -51,16 +56,18 @@ def _bench_app(settings: ServerSettings, keys: TokenKeys, engine: Engine) -> Fas
     app = FastAPI(title="BenchAnything", version=API_VERSION, redirect_slashes=False)
     app.state.settings, app.state.keys = settings, keys
     app.state.sessions = session_factory(engine)
+    app.state.wakeup = Wakeup()  # this process's worker, nudged by routes
     app.add_exception_handler(Exception, _internal_error)
     app.add_exception_handler(DataError, _unstorable_value)
-    for module in (service, identity, teams, domains, runs, test_episode, leaderboards):
+    for module in (service, identity, teams, domains, runs, test_episode, leaderboards,
+                   gallery, techniques, admin, ws):
         app.include_router(module.router)
     return app
 
 
 def create_app(settings: ServerSettings) -> Apps:
     """Open the database (migrating it), load or make the signing key, build both apps."""
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url, settings.request_threads)
     migrate(engine)
     keys = TokenKeys.from_secret(load_or_create_secret(settings.key_path))
     bench = _bench_app(settings, keys, engine)

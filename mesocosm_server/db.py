@@ -1,7 +1,16 @@
 """The database: one engine per app, migrations applied with Alembic at start.
 
 SQLite gets WAL and a busy timeout so request threads and the worker can share the
-file; PostgreSQL URLs (``postgresql+psycopg://``) are used as given.
+file, and ``synchronous=NORMAL``: no fsync per commit (two per episode), still durable
+when the process dies (the WAL is on disk); a power cut may undo the last commits, whose
+episodes, still leased, are then played again. PostgreSQL URLs
+(``postgresql+psycopg://``) are used as given.
+
+The pool holds a connection for every thread that may ask for one at once: FastAPI
+keeps a request's session (and its connection) until the response is serialized, which
+for a plain ``def`` route takes another thread-pool hop; with fewer connections than
+request threads, threads waiting for a connection can hold every thread the holders
+need to finish, and all stall until the pool's 30 s timeout.
 """
 
 from __future__ import annotations
@@ -22,23 +31,31 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def make_engine(url: str) -> Engine:
+WORKER_THREADS = 32  # asyncio's default executor (the run worker's) never exceeds this
+
+
+def make_engine(url: str, request_threads: int = 0) -> Engine:
+    """``request_threads``: the app's thread-pool size (0 for one-off commands)."""
+    connections = request_threads + WORKER_THREADS if request_threads else 5
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=connections, max_overflow=0)
 
         @event.listens_for(engine, "connect")
         def _pragmas(conn: Any, _record: Any) -> None:
             cursor = conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=min(10, connections),
+                         max_overflow=max(0, connections - 10))
 
 
 def migrate(engine: Engine) -> None:

@@ -2,7 +2,8 @@
 
 The run's stored config and the domain's vow become the engine's ``TaskInfo``,
 ``EpisodeLimits`` and ``AgentOptions``; the engine's ``run_episode`` plays against the
-domain's endpoint; the result comes back as the engine's record plus the hosted
+domain's endpoint (the hosted prompt profile, with the contexts of the techniques the
+run asks for); the result comes back as the engine's record plus the hosted
 episode fields (status, terminal_info) and the trace events, kept in memory and stored
 in the database with the episode's final state.
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from pytest_mesocosm.adapter import AdapterClient
-from pytest_mesocosm.agents import TaskInfo, make_agent
+from pytest_mesocosm.agents import TaskInfo, TechniqueUse, make_agent
 from pytest_mesocosm.engine.config import AgentOptions, EpisodeLimits
 from pytest_mesocosm.engine.episode import EpisodeSpec, run_episode
 from pytest_mesocosm.engine.export import HOSTED_STATUS
@@ -93,6 +94,13 @@ def hosted_outcome(result: EpisodeResult, limits: EpisodeLimits,
     return HOSTED_STATUS[result.status], {"error": result.error or result.status.value}
 
 
+def techniques(agent_config: dict[str, Any]) -> tuple[TechniqueUse, ...]:
+    """The techniques a run asked for (the create route checked the vow declares them);
+    the hosted profile adds their contexts to the prompt."""
+    return tuple(TechniqueUse(str(t["technique_id"]), dict(t.get("params") or {}))
+                 for t in agent_config.get("techniques") or [])
+
+
 async def play(
     *, episode_id: str, seed: int | None, env_url: str, domain: dict[str, Any],
     run_config: dict[str, Any], step_cap: int, token_budget: int,
@@ -101,11 +109,14 @@ async def play(
     vow = domain["binding_vow"]
     limits = episode_limits(vow, step_cap, token_budget)
     recorder = EventRecorder()
+    agent_config = run_config["agent_config"]
     task = TaskInfo(name=domain.get("name") or vow.get("domain_id", ""),
                     description=vow.get("description") or None,
                     action_space=vow.get("action_space") or {"type": "text"},
                     observation_space=vow.get("observation_space") or {"type": "json"},
-                    system_prompt=run_config["agent_config"].get("system_prompt"))
+                    system_prompt=agent_config.get("system_prompt"),
+                    domain_description=vow.get("description") or None,
+                    techniques=techniques(agent_config))
     spec = EpisodeSpec(episode_id=episode_id, seed=seed, limits=limits)
     try:
         agent = make_agent(agent_options(run_config["agent_config"]))

@@ -10,6 +10,7 @@ import contextlib
 import signal
 from collections.abc import Iterator
 
+import anyio.to_thread
 import uvicorn
 
 from mesocosm_server.app import create_app
@@ -29,6 +30,8 @@ class _Server(uvicorn.Server):
 
 async def _serve(settings: ServerSettings) -> None:
     apps = create_app(settings)
+    # the database pool is sized for this many request threads (see db.py)
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
     servers = [_Server(uvicorn.Config(apps.root, host=settings.host, port=settings.port,
                                       log_level="warning", lifespan="off"))]
     if settings.bench_port:
@@ -39,7 +42,7 @@ async def _serve(settings: ServerSettings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, _stop_all, servers)
-    worker = Worker(apps.bench.state.sessions, settings)
+    worker = Worker(apps.bench.state.sessions, settings, apps.bench.state.wakeup)
     worker_task = asyncio.create_task(worker.run(stop))
     try:
         await asyncio.gather(*(server.serve() for server in servers))

@@ -27,8 +27,10 @@ class ServerSettings(BaseSettings):
     data_dir: Path = DEFAULT_DATA_DIR
     key_file: Path | None = None  # empty: data_dir/server.key (beside the SQLite file)
     workers: int = Field(default=10, ge=1)  # episodes played at once by this process
+    request_threads: int = Field(default=40, ge=1)  # routes served at once (thread pool)
     allow_local_endpoints: bool = False
     models: list[str] = Field(default_factory=list)  # empty: every model allowed
+    admins: list[str] = Field(default_factory=list)  # member usernames who see /v1/admin/status
     max_episodes_per_run: int = Field(default=20, ge=1)
     max_episode_steps: int = Field(default=35, ge=1)
     max_tokens_per_episode: int = 100_000
@@ -40,7 +42,9 @@ class ServerSettings(BaseSettings):
     member_token_seconds: int = 3600
     guest_session_days: int = 7
     lease_seconds: float = Field(default=30.0, gt=0)
-    poll_seconds: float = Field(default=0.2, gt=0)
+    # claims happen when a route or a finished episode wakes the worker; this poll only
+    # picks up work enqueued by another process on the same database
+    poll_seconds: float = Field(default=1.0, gt=0)
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mesocosm_server.documents import REDACTED, iso
-from pytest_mesocosm.engine.export import _turns as replay_turns
+from pytest_mesocosm.engine.export import replay_turns
 
 _PRIVATE_PAYLOAD = ("text", "reasoning", "raw_text", "system_prompt", "messages")
 _TURN_EVENTS = ("model_call", "action", "invalid_action")

@@ -7,12 +7,15 @@ run's last episode ends, the run's scores, in one transaction guarded by its lea
 server killed with -9 and started again finishes its runs: finished episodes are never
 replayed and unfinished ones are played again once their lease expires. A run's
 ``max_parallel`` bounds its episodes in flight across every worker.
+
+The worker claims when woken (a run was created in this process, or one of its episodes
+ended) and otherwise every ``poll_seconds``, the fallback for work enqueued by another
+process on the same database.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -28,6 +31,7 @@ from mesocosm_server.db import transaction, utcnow
 from mesocosm_server.play import Played, play
 from mesocosm_server.scores import enough_scoreable, honest_summary, hosted_scores
 from mesocosm_server.settings import ServerSettings
+from mesocosm_server.wakeup import Wakeup
 from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus
 
 log = logging.getLogger("mesocosm.server.worker")
@@ -45,9 +49,11 @@ class Claim:
 class Worker:
     """Plays up to ``settings.workers`` episodes at once for this process."""
 
-    def __init__(self, sessions: sessionmaker[Session], settings: ServerSettings) -> None:
+    def __init__(self, sessions: sessionmaker[Session], settings: ServerSettings,
+                 wakeup: Wakeup | None = None) -> None:
         self.sessions = sessions
         self.settings = settings
+        self.wakeup = wakeup or Wakeup()
         self.id = f"worker-{uuid.uuid4().hex[:12]}"
         self.tasks: dict[str, asyncio.Task[None]] = {}
 
@@ -147,9 +153,11 @@ class Worker:
             self._close_run_if_done(db, claim.run_id, now)
 
     def _close_run_if_done(self, db: Session, run_id: str, now: Any) -> None:
+        left = db.scalar(select(func.count()).select_from(models.Episode).where(
+            models.Episode.run_id == run_id, models.Episode.status.in_(("pending", "running"))))
+        if left:
+            return  # one count, not every episode's stored result, until the last one ends
         episodes = list(db.scalars(select(models.Episode).where(models.Episode.run_id == run_id)))
-        if any(e.status in ("pending", "running") for e in episodes):
-            return
         run = db.get(models.Run, run_id)
         domain = db.get(models.Domain, run.domain_id) if run else None
         if run is None or domain is None or run.status != "running":
@@ -187,6 +195,8 @@ class Worker:
         renew_every = self.settings.lease_seconds / 3
         loop = asyncio.get_running_loop()
         last_renew = loop.time()
+        self.wakeup.bind()
+        stopping = asyncio.create_task(self._notify_when(stop))
         try:
             while not stop.is_set():
                 free = self.settings.workers - len(self.tasks)
@@ -201,16 +211,21 @@ class Worker:
                         playing = self.tasks.get(lost)
                         if playing is not None:
                             playing.cancel()
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.settings.poll_seconds)
+                await self.wakeup.wait(self.settings.poll_seconds)
         finally:
+            stopping.cancel()
             stopped = list(self.tasks)
             for task in list(self.tasks.values()):
                 task.cancel()
             await asyncio.gather(*self.tasks.values(), return_exceptions=True)
             await asyncio.to_thread(self.release, stopped)
 
+    async def _notify_when(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self.wakeup.notify()
+
     def _done(self, episode_id: str, task: asyncio.Task[None]) -> None:
         self.tasks.pop(episode_id, None)
+        self.wakeup.notify()  # a slot is free
         if not task.cancelled() and task.exception() is not None:
             log.error("episode %s: %s", episode_id, task.exception())

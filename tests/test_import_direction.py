@@ -5,7 +5,8 @@
 - ``sdk/`` imports nothing else of the project;
 - the CLI and the plugin never import each other;
 - the CLI and the plugin reach the engine only through the public API
-  (``pytest_mesocosm``) or the documented seam (``pytest_mesocosm.FRONT_END_SEAM``).
+  (``pytest_mesocosm``) or the documented seam (``pytest_mesocosm.FRONT_END_SEAM``);
+- no package imports another package's private (``_``-prefixed) names.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ ENGINE = ROOT / "pytest_mesocosm"
 PLUGIN = ENGINE / "plugin"
 SDK = ENGINE / "sdk"
 CLI = ROOT / "mesocosm_cli"
+SERVER = ROOT / "mesocosm_server"
+PLATFORM = ROOT / "mesocosm_platform"
 PROJECT = ("pytest_mesocosm", "mesocosm_platform", "mesocosm_server", "mesocosm_cli")
 
 
@@ -110,3 +113,21 @@ def test_every_seam_module_exists() -> None:
     for module in pytest_mesocosm.FRONT_END_SEAM:
         path = ROOT / module.replace(".", "/")
         assert path.with_suffix(".py").is_file() or (path / "__init__.py").is_file(), module
+
+
+def _private_names_from(path: Path, package: str) -> list[str]:
+    """``from other_package.x import _name`` in a file of ``package``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (isinstance(node, ast.ImportFrom) and node.module and not node.level
+                and top(node.module) in PROJECT and top(node.module) != package):
+            found += [f"{node.module}.{a.name}" for a in node.names
+                      if a.name.startswith("_") and not a.name.endswith("__")]
+    return found
+
+
+@pytest.mark.parametrize("path", [*sources(CLI), *sources(SERVER), *sources(PLATFORM)],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_package_imports_another_packages_private_names(path: Path) -> None:
+    package = path.relative_to(ROOT).parts[0]
+    assert _private_names_from(path, package) == []

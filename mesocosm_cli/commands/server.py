@@ -48,13 +48,18 @@ def _database_option(f: Any) -> Any:
               help="Let domains point at loopback and private addresses (one machine, tests).")
 @click.option("--models", default=None, metavar="A,B",
               help="Comma list of allowed models; empty (default): every model.")
+@click.option("--admins", default=None, metavar="A,B",
+              help="Comma list of member usernames who may read GET /v1/admin/status "
+                   "(every user's failures); default: nobody.")
 @click.pass_context
-def server(ctx: click.Context, models: str | None, **flags: Any) -> None:
+def server(ctx: click.Context, models: str | None, admins: str | None, **flags: Any) -> None:
     """Serve a bench platform that answers the hosted API: SQLite by default, one command."""
     if ctx.invoked_subcommand is not None:
         return
     if models is not None:
         flags["models"] = [m.strip() for m in models.split(",") if m.strip()]
+    if admins is not None:
+        flags["admins"] = [a.strip() for a in admins.split(",") if a.strip()]
     settings = _settings(**flags)
     from mesocosm_server.serve import serve
 

@@ -6,6 +6,13 @@ client written for it reads ours. Click-free and server-free: plain pydantic.
 
 from __future__ import annotations
 
+from mesocosm_platform.schemas.catalogue import (
+    Activity,
+    ActivityItem,
+    AdminStatus,
+    RecentFailure,
+    Technique,
+)
 from mesocosm_platform.schemas.domains import (
     BindingVow,
     Domain,
@@ -52,6 +59,9 @@ from mesocosm_platform.schemas.teams import (
 )
 
 __all__ = [
+    "Activity",
+    "ActivityItem",
+    "AdminStatus",
     "AgentConfig",
     "BindingVow",
     "CsrfAnswer",
@@ -72,6 +82,7 @@ __all__ = [
     "LoginRequest",
     "Me",
     "MeContext",
+    "RecentFailure",
     "Run",
     "RunConfig",
     "RunCreate",
@@ -85,6 +96,7 @@ __all__ = [
     "TeamJoined",
     "TeamLeaderboardRow",
     "TeamTransfer",
+    "Technique",
     "TestEpisodeRequest",
     "TraceEvent",
     "VisibilityChange",

@@ -20,9 +20,11 @@ from mesocosm_server.deps import AnyUser, Db, Member, Principal, Settings
 from mesocosm_server.documents import domain_doc, list_items
 from mesocosm_server.netcheck import url_problem
 from mesocosm_server.paging import page
+from mesocosm_server.route_class import SessionRoute
 from mesocosm_server.routes import ERRORS
 
-router = APIRouter(prefix="/v1/domains", tags=["domains"], responses=ERRORS)
+router = APIRouter(prefix="/v1/domains", tags=["domains"], responses=ERRORS,
+                   route_class=SessionRoute)
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 

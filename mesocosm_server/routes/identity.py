@@ -21,11 +21,12 @@ from mesocosm_server.db import utcnow
 from mesocosm_server.deps import GUEST_COOKIE, AnyUser, Caller, Db, Keys, Member, Settings
 from mesocosm_server.documents import list_items
 from mesocosm_server.paging import page
+from mesocosm_server.route_class import SessionRoute
 from mesocosm_server.routes import ERRORS
 from mesocosm_server.routes.teams import team_row
 from mesocosm_server.security import issue_guest_token
 
-router = APIRouter(prefix="/v1", tags=["identity"], responses=ERRORS)
+router = APIRouter(prefix="/v1", tags=["identity"], responses=ERRORS, route_class=SessionRoute)
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 

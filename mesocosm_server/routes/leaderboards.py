@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from mesocosm_platform import schemas
 from mesocosm_server import models
 from mesocosm_server.deps import Db
+from mesocosm_server.route_class import SessionRoute
 from mesocosm_server.routes import ERRORS
 
-router = APIRouter(prefix="/v1", tags=["leaderboards"], responses=ERRORS)
+router = APIRouter(prefix="/v1", tags=["leaderboards"], responses=ERRORS, route_class=SessionRoute)
 
 
 def _board(db: Session, domain: models.Domain, limit: int) -> list[schemas.LeaderboardRow]:

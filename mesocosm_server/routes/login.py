@@ -15,6 +15,7 @@ from sqlalchemy import select
 from mesocosm_platform import schemas
 from mesocosm_server import models
 from mesocosm_server.deps import Db, Keys, Settings
+from mesocosm_server.route_class import SessionRoute
 from mesocosm_server.routes import ERRORS
 from mesocosm_server.security import (
     check_password,
@@ -23,7 +24,7 @@ from mesocosm_server.security import (
     read_session,
 )
 
-router = APIRouter(prefix="/auth", tags=["login"], responses=ERRORS)
+router = APIRouter(prefix="/auth", tags=["login"], responses=ERRORS, route_class=SessionRoute)
 SESSION_COOKIE = "sessionid"
 CSRF_COOKIE = "csrftoken"
 SESSION_SECONDS = 14 * 24 * 3600

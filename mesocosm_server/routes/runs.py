@@ -13,21 +13,30 @@ import uuid
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Body, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import func, select, update
 
 from mesocosm_platform import schemas
 from mesocosm_server import models
-from mesocosm_server.access import can_read_run, owns_run, readable_run, team_ids
+from mesocosm_server.access import (
+    RunHead,
+    can_read_run,
+    check_readable,
+    owns_run,
+    readable_run,
+    run_head,
+    team_ids,
+)
 from mesocosm_server.db import utcnow
-from mesocosm_server.deps import AnyUser, Caller, Db, Settings
+from mesocosm_server.deps import AnyUser, Caller, Db, Settings, WorkerWakeup
 from mesocosm_server.documents import domain_doc, episode_doc, iso, list_items, run_doc
 from mesocosm_server.paging import page
+from mesocosm_server.route_class import SessionRoute
 from mesocosm_server.routes import ERRORS
 from mesocosm_server.traces import export_document, hosted_events, redact_events
 
-router = APIRouter(prefix="/v1/runs", tags=["runs"], responses=ERRORS)
+router = APIRouter(prefix="/v1/runs", tags=["runs"], responses=ERRORS, route_class=SessionRoute)
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
@@ -83,7 +92,8 @@ def _body_error(message: str, field: str) -> RequestValidationError:
 
 
 @router.post("", status_code=202, response_model=schemas.Run)
-def create_run(principal: AnyUser, db: Db, settings: Settings,
+def create_run(principal: AnyUser, db: Db, settings: Settings, wakeup: WorkerWakeup,
+               background: BackgroundTasks,
                body: Annotated[schemas.RunCreate, Body()]) -> schemas.Run:
     if body.num_episodes > settings.max_episodes_per_run:
         raise _body_error(f"num_episodes ({body.num_episodes}) exceeds the platform maximum "
@@ -133,6 +143,7 @@ def create_run(principal: AnyUser, db: Db, settings: Settings,
         db.add(models.Episode(id=str(uuid.uuid4()), run_id=run.id, position=position,
                               seed=seed, status="pending", terminal_info={}))
     db.flush()
+    background.add_task(wakeup.notify)  # after the commit, so the episodes are visible
     return run_doc(run)
 
 
@@ -185,10 +196,13 @@ def runs_status(db: Db, principal: Caller, ids: str | None = None) -> schemas.Ru
     return schemas.RunsStatus.model_validate({"runs": answer})
 
 
-def etag_of(run: models.Run) -> str:
+def etag_of(head: RunHead, owner_view: bool) -> str:
+    """From the columns that change with the document: the scores and summary are
+    written with ``completed_at`` and the config never changes, so a poll that matches
+    is answered without reading the JSON columns; owners and others differ (redaction)."""
     digest = hashlib.sha256(json.dumps(
-        [run.status, iso(run.completed_at), run.scores, run.visibility], sort_keys=True
-    ).encode()).hexdigest()[:32]
+        [head.id, head.status, iso(head.completed_at), head.visibility, head.team_id,
+         owner_view]).encode()).hexdigest()[:32]
     return f'W/"{digest}"'
 
 
@@ -196,12 +210,18 @@ def etag_of(run: models.Run) -> str:
             responses={304: {"description": "Not modified"}})
 def get_run(run_id: str, request: Request, response: Response, db: Db,
             principal: Caller) -> Any:
-    run = readable_run(db, principal, run_id)
-    tag = etag_of(run)
+    head = run_head(db, run_id)
+    check_readable(db, principal, run_id, head)
+    assert head is not None
+    owner = owns_run(db, principal, head)
+    tag = etag_of(head, owner)
     if request.headers.get("if-none-match") == tag:
         return Response(status_code=304, headers={"ETag": tag})
     response.headers["ETag"] = tag
-    return run_doc(run, owner_view=owns_run(db, principal, run))
+    run = db.get(models.Run, run_id)
+    if run is None:
+        raise HTTPException(404, f"Run '{run_id}' not found")
+    return run_doc(run, owner_view=owner)
 
 
 def _episodes(db: Db, run_id: str) -> list[models.Episode]:

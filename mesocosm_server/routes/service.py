@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from mesocosm_platform import schemas
+from mesocosm_server.route_class import SessionRoute
 from mesocosm_server.version import API_VERSION
 
-router = APIRouter(tags=["service"])
+router = APIRouter(tags=["service"], route_class=SessionRoute)
 
 
 @router.get("/health", response_model=schemas.Service)

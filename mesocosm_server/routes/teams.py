@@ -22,9 +22,10 @@ from mesocosm_server.access import membership
 from mesocosm_server.db import utcnow
 from mesocosm_server.deps import Db, Member, Principal
 from mesocosm_server.documents import run_doc
+from mesocosm_server.route_class import SessionRoute
 from mesocosm_server.routes import ERRORS
 
-router = APIRouter(prefix="/v1/teams", tags=["teams"], responses=ERRORS)
+router = APIRouter(prefix="/v1/teams", tags=["teams"], responses=ERRORS, route_class=SessionRoute)
 MAX_MEMBERS = 4
 _CODE_ALPHABET = string.ascii_uppercase + string.digits
 

@@ -20,12 +20,14 @@ from mesocosm_server.db import transaction, utcnow
 from mesocosm_server.deps import Caller, Db, Member, Settings
 from mesocosm_server.documents import episode_doc
 from mesocosm_server.netcheck import url_problem
+from mesocosm_server.route_class import SessionRoute
 from mesocosm_server.routes import ERRORS
 from mesocosm_server.traces import hosted_events, redact_events
 
 router = APIRouter(prefix="/v1/test/episode", tags=["test episode"],
-                   responses=ERRORS)
+                   responses=ERRORS, route_class=SessionRoute)
 WAIT_SECONDS = 600.0
+CHECK_SECONDS = 0.1  # one primary-key read per check
 
 
 @router.post("", response_model=schemas.Episode)
@@ -63,6 +65,7 @@ def test_episode(body: schemas.TestEpisodeRequest, request: Request, principal: 
         db.add(run)
         db.flush()
         db.add(episode)
+    request.app.state.wakeup.notify()  # committed above
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
         with transaction(sessions) as db:
@@ -72,7 +75,7 @@ def test_episode(body: schemas.TestEpisodeRequest, request: Request, principal: 
         if time.monotonic() > deadline:
             raise HTTPException(504, f"Test episode '{episode.id}' is still running; "
                                      f"poll GET /v1/test/episode/{episode.id}")
-        time.sleep(settings.poll_seconds)
+        time.sleep(CHECK_SECONDS)
 
 
 def _episode(db: Db, principal: Caller, episode_id: str) -> models.Episode:

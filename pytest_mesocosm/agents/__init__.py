@@ -22,11 +22,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pytest_mesocosm.agents.base import Agent, AgentContext, AgentReply, TaskInfo, Turn
+from pytest_mesocosm.agents.base import (
+    Agent,
+    AgentContext,
+    AgentReply,
+    TaskInfo,
+    TechniqueUse,
+    Turn,
+)
 from pytest_mesocosm.engine.config import AgentOptions
 from pytest_mesocosm.errors import AgentConfigError
 
-__all__ = ["Agent", "AgentContext", "AgentReply", "TaskInfo", "Turn", "make_agent"]
+__all__ = ["Agent", "AgentContext", "AgentReply", "TaskInfo", "TechniqueUse", "Turn",
+           "make_agent"]
 
 FORMS = (
     "a LiteLLM model id (e.g. ollama/llama3.2, openai/gpt-4o-mini), "

@@ -13,6 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 
+@dataclass(frozen=True)
+class TechniqueUse:
+    """A technique a run asked for (``agent_config.techniques``), with its params."""
+
+    technique_id: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class TaskInfo:
     """What is fixed for a whole run: drawn from the manifest and the user's options."""
@@ -23,6 +31,7 @@ class TaskInfo:
     observation_space: dict[str, Any] = field(default_factory=lambda: {"type": "json"})
     system_prompt: str | None = None  # the user's own system prompt, added to the env's
     domain_description: str | None = None  # the binding vow's own description (hosted prompt)
+    techniques: tuple[TechniqueUse, ...] = ()  # prompt contexts the hosted profile adds
 
 
 @dataclass

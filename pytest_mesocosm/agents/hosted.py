@@ -14,10 +14,13 @@ way (PLATFORM_API.md section 6.3, checklist in section 12), so this module copie
   env as the stripped text;
 - ``ollama/`` models get at least 512 tokens and thinking off.
 
+Techniques (memory, tools, roles) are sent only when the task asks for them
+(``TaskInfo.techniques``, from a run's ``agent_config.techniques``), as one
+``## <key>`` part each after ``## Action Space`` (see ``techniques.py``).
+
 What is ours: a rejected answer (the env's 422, or a structured reply without an
 action) is re-asked with the reason added to the step's user message, where the
-platform would fail the episode; and techniques (memory, tools, roles) are not sent,
-as the platform sends none unless a run asks for them.
+platform would fail the episode.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any, Literal
 from pytest_mesocosm.agents.base import AgentContext, TaskInfo
 from pytest_mesocosm.agents.parsing import ParsedAction
 from pytest_mesocosm.agents.prompts import rejection
+from pytest_mesocosm.agents.techniques import contexts
 from pytest_mesocosm.agents.transport import Completion, ModelRequest, ToolChoice
 from pytest_mesocosm.engine.config import AgentOptions
 
@@ -87,11 +91,13 @@ def describe_space(space: dict[str, Any]) -> str:
     return str(space.get("description") or space.get("type", "text"))
 
 
-def system_message(task: TaskInfo, env_system_prompt: str | None, mode: Mode) -> str:
+def system_message(task: TaskInfo, env_system_prompt: str | None, mode: Mode,
+                   technique_parts: list[tuple[str, str]] | None = None) -> str:
     parts = [p for p in (env_system_prompt, task.system_prompt) if p]
     if task.domain_description:
         parts.append(f"## Domain\n{task.domain_description}")
     parts.append(f"## Action Space\n{describe_space(task.action_space)}")
+    parts += [f"## {key}\n{value}" for key, value in technique_parts or []]
     parts.append(CLOSING[mode])
     return "\n\n".join(parts)
 
@@ -224,7 +230,9 @@ class HostedProfile:
         return ModelRequest(
             messages=[
                 {"role": "system",
-                 "content": system_message(ctx.task, ctx.env_system_prompt, mode)},
+                 "content": system_message(
+                     ctx.task, ctx.env_system_prompt, mode,
+                     contexts(ctx.task.techniques, ctx.history, ctx.step + 1))},
                 {"role": "user", "content": user},
             ],
             temperature=self.options.temperature,

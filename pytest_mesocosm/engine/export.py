@@ -110,7 +110,7 @@ def _unwrap(observation: Any) -> Any:
     return observation
 
 
-def _turns(events: list[dict[str, Any]], model: str | None) -> list[dict[str, Any]]:
+def replay_turns(events: list[dict[str, Any]], model: str | None) -> list[dict[str, Any]]:
     """Replay turns: the observation seen, the reasoning, the action and what it earned."""
     start = next(
         (_epoch(e.get("started_at")) for e in events if e.get("event") == "episode_start"), None
@@ -221,7 +221,7 @@ def export_run(
             },
         })
         traces[result.episode_id] = events
-        replay[result.episode_id] = _turns(events, model)
+        replay[result.episode_id] = replay_turns(events, model)
     metrics = data.get("metrics") or {}
     complete = bool(data.get("complete", True)) and not data.get("interrupted", False)
     export: dict[str, Any] = {

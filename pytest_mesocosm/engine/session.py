@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from pytest_mesocosm.adapter import AdapterClient
 from pytest_mesocosm.adapter.connect import AdapterLease, adapter_for
 from pytest_mesocosm.agents import make_agent
-from pytest_mesocosm.agents.base import Agent, TaskInfo
+from pytest_mesocosm.agents.base import Agent, TaskInfo, TechniqueUse
 from pytest_mesocosm.agents.waiting import notify
 from pytest_mesocosm.engine.config import BenchConfig, EpisodeLimits
 from pytest_mesocosm.engine.episode import EpisodeSpec, run_episode
@@ -64,7 +64,9 @@ def plan_episodes(config: BenchConfig) -> list[EpisodeRequest]:
 
 
 def task_info(manifest: Manifest, system_prompt: str | None = None) -> TaskInfo:
-    """What the agent is told about the env, drawn from the manifest."""
+    """What the agent is told about the env, drawn from the manifest. Every technique the
+    vow declares is on, with empty params, as in the hosted CLI's ``run local``
+    (PLATFORM_API.md 6.4); only the ``hosted`` prompt profile reads them."""
     vow = manifest.binding_vow
     return TaskInfo(
         name=manifest.name,
@@ -73,6 +75,7 @@ def task_info(manifest: Manifest, system_prompt: str | None = None) -> TaskInfo:
         observation_space=vow.observation_space.model_dump(by_alias=True, exclude_none=True),
         system_prompt=system_prompt,
         domain_description=vow.description,
+        techniques=tuple(TechniqueUse(t) for t in vow.techniques or []),
     )
 
 

@@ -78,9 +78,9 @@ def wordle_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def platform(database_url: str, ollama: str, tmp_path_factory: pytest.TempPathFactory
              ) -> Iterator[Platform]:
-    """One server per module and backend, with members alice, bob and carol."""
+    """One server per module and backend, with members alice (an admin), bob and carol."""
     server = Platform(tmp_path_factory.mktemp("server"), database_url,
-                      env={"OLLAMA_HOST": ollama})
+                      env={"OLLAMA_HOST": ollama}, flags=["--admins", "alice"])
     server.add_users("alice", "bob", "carol")
     server.start()
     yield server

@@ -9,12 +9,15 @@ owner's success is covered by the resource's own tests).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from platform_kit import Platform, wordle_domain
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 PERSONAS = ("anonymous", "guest", "member", "other", "teammate", "owner")
 A, G, M, X, T, W = PERSONAS  # short names for the table below
@@ -66,6 +69,16 @@ ROUTES: list[tuple[str, str, Any, dict[str, int | None]]] = [
     ("GET", "/v1/leaderboards/authz", None, {"*": 200}),
     ("GET", "/v1/leaderboards?domain_ids=authz", None, {"*": 200}),
     ("GET", "/v1/gallery/runs", None, {"*": 200}),
+    ("GET", "/v1/gallery/domains/authz/activity", None, {"*": 200}),
+    ("GET", "/v1/gallery/domains/nope/activity", None, {"*": 404}),
+    ("GET", "/v1/techniques", None, {"*": 200}),
+    ("GET", "/v1/techniques/memory", None, {"*": 200}),
+    ("GET", "/v1/techniques/nope", None, {"*": 404}),
+    ("GET", "/v1/admin/status", None, {A: 401, W: 200, "*": 403}),  # alice is the admin
+    # WebSocket handshakes: 101 accepted, else the HTTP denial status
+    ("WS", "/v1/ws/episodes/{episode}/trace", None, {T: 101, W: 101, "*": 403}),
+    ("WS", "/v1/ws/episodes/{guest_episode}/trace", None, {G: 101, "*": 403}),
+    ("WS", "/v1/ws/episodes/nope/trace", None, {"*": 404}),
 ]
 
 
@@ -87,7 +100,10 @@ def world(platform: Platform, wordle_url: str) -> Iterator[dict[str, Any]]:
     guest_run = clients[G].post("/v1/runs", json=run_body).json()
     assert clients[X].post("/v1/runs", json=run_body).status_code == 202
     names = {"team": team["team_id"], "run": run["id"], "guest_run": guest_run["id"],
-             "bob": clients[T].get("/v1/me").json()["user_id"]}
+             "bob": clients[T].get("/v1/me").json()["user_id"],
+             "episode": owner.get(f"/v1/runs/{run['id']}/episodes").json()[0]["id"],
+             "guest_episode": clients[G].get(
+                 f"/v1/runs/{guest_run['id']}/episodes").json()[0]["id"]}
     yield {"clients": clients, "names": names, "run_body": run_body, "wordle_url": wordle_url}
     for client in clients.values():
         client.close()
@@ -115,11 +131,29 @@ def _body(kind: Any, world: dict[str, Any], persona: str) -> Any:
     return kind
 
 
+def _handshake(client: httpx.Client, path: str) -> int:
+    """The WebSocket handshake's status (101, or the denial), reading the socket to its
+    close when accepted: every message is a trace event of the episode asked for."""
+    url = str(client.base_url).replace("http://", "ws://", 1).rstrip("/") + path
+    headers = {"Authorization": client.headers["authorization"]} if (
+        "authorization" in client.headers) else {}
+    try:
+        with connect(url, additional_headers=headers, open_timeout=30) as socket:
+            for message in socket:
+                assert json.loads(message)["episode_id"] in path
+    except InvalidStatus as exc:
+        return exc.response.status_code
+    return 101
+
+
 @pytest.mark.parametrize(("method", "path", "body", "persona", "status"), _cases())
 def test_authorization(world: dict[str, Any], method: str, path: str, body: Any,
                        persona: str, status: int) -> None:
     client: httpx.Client = world["clients"][persona]
     url = path.format(**world["names"])
+    if method == "WS":
+        assert _handshake(client, url) == status
+        return
     answer = client.request(method, url, json=_body(body, world, persona))
     assert answer.status_code == status, answer.text
     if status == 401:
