@@ -12,7 +12,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DataError
 
 from mesocosm_server.db import make_engine, migrate, session_factory
+from mesocosm_server.devenvs.adapters import EnvAdapters
 from mesocosm_server.routes import (
+    developer,
     domains,
     identity,
     leaderboards,
@@ -51,9 +53,11 @@ def _bench_app(settings: ServerSettings, keys: TokenKeys, engine: Engine) -> Fas
     app = FastAPI(title="BenchAnything", version=API_VERSION, redirect_slashes=False)
     app.state.settings, app.state.keys = settings, keys
     app.state.sessions = session_factory(engine)
+    app.state.adapters = EnvAdapters(app.state.sessions, settings)
     app.add_exception_handler(Exception, _internal_error)
     app.add_exception_handler(DataError, _unstorable_value)
-    for module in (service, identity, teams, domains, runs, test_episode, leaderboards):
+    for module in (service, identity, teams, developer, domains, runs, test_episode,
+                   leaderboards):
         app.include_router(module.router)
     return app
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import uvicorn
 
 from mesocosm_server.app import create_app
+from mesocosm_server.devenvs.onboarding import Onboarder
 from mesocosm_server.settings import ServerSettings
 from mesocosm_server.worker import Worker
 
@@ -39,14 +40,20 @@ async def _serve(settings: ServerSettings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, _stop_all, servers)
-    worker = Worker(apps.bench.state.sessions, settings)
+    sessions, adapters = apps.bench.state.sessions, apps.bench.state.adapters
+    worker = Worker(sessions, settings, adapters=adapters)
     worker_task = asyncio.create_task(worker.run(stop))
+    onboarding = asyncio.create_task(Onboarder(sessions, settings, adapters).run(stop))
     try:
         await asyncio.gather(*(server.serve() for server in servers))
     finally:
         stop.set()
+        onboarding.cancel()  # a job in progress is given back, pending
         with contextlib.suppress(asyncio.CancelledError):
             await worker_task
+        with contextlib.suppress(asyncio.CancelledError):
+            await onboarding
+        adapters.stop_all()
         apps.engine.dispose()
 
 

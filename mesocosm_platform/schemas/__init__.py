@@ -6,6 +6,14 @@ client written for it reads ours. Click-free and server-free: plain pydantic.
 
 from __future__ import annotations
 
+from mesocosm_platform.schemas.devenvs import (
+    DeveloperEnvironment,
+    DeveloperEnvironmentCreate,
+    DeveloperEnvironmentDetail,
+    DomainUsage,
+    EnvPoll,
+    EnvUsage,
+)
 from mesocosm_platform.schemas.domains import (
     BindingVow,
     Domain,
@@ -56,10 +64,16 @@ __all__ = [
     "BindingVow",
     "CsrfAnswer",
     "Detail",
+    "DeveloperEnvironment",
+    "DeveloperEnvironmentCreate",
+    "DeveloperEnvironmentDetail",
     "Domain",
     "DomainCreate",
     "DomainUpdate",
+    "DomainUsage",
     "Endpoint",
+    "EnvPoll",
+    "EnvUsage",
     "Episode",
     "ErrorDetail",
     "ExportDocument",

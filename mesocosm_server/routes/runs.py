@@ -22,6 +22,7 @@ from mesocosm_server import models
 from mesocosm_server.access import can_read_run, owns_run, readable_run, team_ids
 from mesocosm_server.db import utcnow
 from mesocosm_server.deps import AnyUser, Caller, Db, Settings
+from mesocosm_server.devenvs.records import env_for_run
 from mesocosm_server.documents import domain_doc, episode_doc, iso, list_items, run_doc
 from mesocosm_server.paging import page
 from mesocosm_server.routes import ERRORS
@@ -91,8 +92,7 @@ def create_run(principal: AnyUser, db: Db, settings: Settings,
     _guest_checks(db, principal, settings, body.domain_id)
     _cooldown(db, principal, settings)
     team_id = _team(db, principal, body.team_id)
-    if body.env_id is not None:
-        raise HTTPException(404, f"Environment '{body.env_id}' not found")
+    env_id = env_for_run(db, principal, body.env_id, body.domain_id, team_id)
     domain = db.get(models.Domain, body.domain_id)
     if domain is None:
         raise HTTPException(422, f"Domain '{body.domain_id}' not found")
@@ -117,7 +117,8 @@ def create_run(principal: AnyUser, db: Db, settings: Settings,
         visibility = "gallery_public"
     now = utcnow()
     seeds = body.seed_set if body.seed_set is not None else list(range(body.num_episodes))
-    config = body.model_dump(mode="json", exclude={"team_id", "visibility"})
+    config = {**body.model_dump(mode="json", exclude={"team_id", "visibility"}),
+              "env_id": env_id}
     run = models.Run(
         id=str(uuid.uuid4()), domain_id=domain.id, status="running",
         actor_type=principal.kind, actor_id=principal.actor_id,

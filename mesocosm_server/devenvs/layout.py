@@ -1,0 +1,78 @@
+"""Where a developer environment lives on disk: one folder per environment, one
+sub-folder per submission (checkout, virtualenv, the adapter's home and log).
+
+Folders are readable by the sandbox user (it runs the code and the interpreter there)
+but only its ``home`` is writable by it; the server's database and key stay 0600 elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+LAUNCH_FILE = "launch.json"
+
+
+@dataclass(frozen=True)
+class Submission:
+    folder: Path
+
+    @property
+    def checkout(self) -> Path:
+        return self.folder / "repo"
+
+    @property
+    def venv(self) -> Path:
+        return self.folder / "venv"
+
+    @property
+    def home(self) -> Path:
+        return self.folder / "home"
+
+    @property
+    def log(self) -> Path:
+        return self.folder / "adapter.log"
+
+    def write_launch(self, adapter: Path) -> None:
+        """Remember the adapter (relative to the checkout) for starts on demand."""
+        (self.folder / LAUNCH_FILE).write_text(json.dumps({"adapter": str(adapter)}),
+                                               encoding="utf-8")
+
+    def adapter(self) -> Path:
+        data = json.loads((self.folder / LAUNCH_FILE).read_text(encoding="utf-8"))
+        return self.checkout / str(data["adapter"])
+
+
+@dataclass(frozen=True)
+class Layout:
+    root: Path
+
+    def env_folder(self, env_id: str) -> Path:
+        return self.root / env_id
+
+    def submission(self, env_id: str, version: int) -> Submission:
+        return Submission(self.env_folder(env_id) / f"v{version}")
+
+    def fresh(self, env_id: str, version: int) -> Submission:
+        """An empty folder for this submission (a previous attempt's is removed)."""
+        for folder in (self.root, self.env_folder(env_id)):
+            folder.mkdir(parents=True, exist_ok=True)
+            folder.chmod(0o711)  # the sandbox user may pass through, not list
+        submission = self.submission(env_id, version)
+        shutil.rmtree(submission.folder, ignore_errors=True)
+        submission.folder.mkdir()
+        submission.folder.chmod(0o755)
+        return submission
+
+    def prune(self, env_id: str, keep: int | None) -> None:
+        """Remove every submission folder but ``keep`` (all of them, and the env's
+        folder, when ``keep`` is None)."""
+        folder = self.env_folder(env_id)
+        if keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+            return
+        for child in folder.glob("v*"):
+            if child.name != f"v{keep}":
+                shutil.rmtree(child, ignore_errors=True)
