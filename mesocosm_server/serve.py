@@ -41,6 +41,7 @@ async def _serve(settings: ServerSettings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, _stop_all, servers)
     sessions, adapters = apps.bench.state.sessions, apps.bench.state.adapters
+    await asyncio.to_thread(adapters.reap_orphans)
     worker = Worker(sessions, settings, adapters=adapters)
     worker_task = asyncio.create_task(worker.run(stop))
     onboarding = asyncio.create_task(Onboarder(sessions, settings, adapters).run(stop))

@@ -59,6 +59,10 @@ class EnvAdapters:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
+    def reap_orphans(self) -> None:
+        """Stop adapters a killed server process left behind (called once, at start)."""
+        self.layout.reap_all()
+
     def _lock(self, env_id: str) -> threading.Lock:
         with self._guard:
             return self._locks.setdefault(env_id, threading.Lock())

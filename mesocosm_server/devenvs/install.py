@@ -72,7 +72,7 @@ def _uv() -> str:
         from uv import find_uv_bin
     except ImportError as exc:
         raise StepFailed("the server cannot build environments: uv is not installed; "
-                         "install pytest-mesocosm[server]") from exc
+                         "pip install uv (a dependency of pytest-mesocosm)") from exc
     return str(find_uv_bin())
 
 

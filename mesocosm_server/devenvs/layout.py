@@ -7,8 +7,11 @@ but only its ``home`` is writable by it; the server's database and key stay 0600
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +47,19 @@ class Submission:
         data = json.loads((self.folder / LAUNCH_FILE).read_text(encoding="utf-8"))
         return self.checkout / str(data["adapter"])
 
+    def reap(self) -> None:
+        """Kill what a killed server left running here: every process whose interpreter
+        is this submission's (the adapter, and children it started with it)."""
+        venv = str(self.venv) + os.sep
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                argv0 = (proc / "cmdline").read_bytes().split(b"\0")[0].decode()
+            except (OSError, UnicodeDecodeError):
+                continue
+            if argv0.startswith(venv):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(int(proc.name), signal.SIGKILL)
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -61,6 +77,7 @@ class Layout:
             folder.mkdir(parents=True, exist_ok=True)
             folder.chmod(0o711)  # the sandbox user may pass through, not list
         submission = self.submission(env_id, version)
+        submission.reap()
         shutil.rmtree(submission.folder, ignore_errors=True)
         submission.folder.mkdir()
         submission.folder.chmod(0o755)
@@ -70,9 +87,14 @@ class Layout:
         """Remove every submission folder but ``keep`` (all of them, and the env's
         folder, when ``keep`` is None)."""
         folder = self.env_folder(env_id)
+        for child in folder.glob("v*"):
+            if keep is None or child.name != f"v{keep}":
+                Submission(child).reap()
+                shutil.rmtree(child, ignore_errors=True)
         if keep is None:
             shutil.rmtree(folder, ignore_errors=True)
-            return
-        for child in folder.glob("v*"):
-            if child.name != f"v{keep}":
-                shutil.rmtree(child, ignore_errors=True)
+
+    def reap_all(self) -> None:
+        """At start: no adapter of a previous server process survives it."""
+        for folder in self.root.glob("*/v*"):
+            Submission(folder).reap()
