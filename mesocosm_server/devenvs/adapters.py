@@ -106,6 +106,11 @@ class EnvAdapters:
         if held is not None:
             held.process.stop()
 
+    def retire(self, env_id: str) -> None:
+        """A deleted environment: stop its adapter (freeing its port), remove its folder."""
+        self.stop(env_id)
+        self.layout.prune(env_id, keep=None)
+
     def stop_all(self) -> None:
         for env_id in list(self._held):
             self.stop(env_id)

@@ -126,7 +126,12 @@ def build_venv(checkout: Path, venv: Path, *, python: str, timeout: float,
             *_pins()]
     if requirements.is_file():
         argv += ["-r", str(requirements)]
-    run_step(argv, what="Installing requirements.txt", timeout=timeout, env=env, cwd=checkout)
+    try:  # from uv's cache alone first: no index round trip when everything is there
+        run_step([*argv, "--offline"], what="Installing requirements.txt", timeout=timeout,
+                 env=env, cwd=checkout)
+    except StepFailed:
+        run_step(argv, what="Installing requirements.txt", timeout=timeout, env=env,
+                 cwd=checkout)
     give_sdk(venv)
     check = [str(venv / "bin/python"), "-c", "import pytest_mesocosm.sdk, fastapi, uvicorn"]
     try:

@@ -191,12 +191,13 @@ class Onboarder:
     async def run(self, stop: asyncio.Event) -> None:
         """Claim and onboard until ``stop`` is set."""
         while not stop.is_set():
-            job = await asyncio.to_thread(self.claim)
-            if job is not None:
-                try:
+            job = None
+            try:
+                job = await asyncio.to_thread(self.claim)
+                if job is not None:
                     await self._one(job)
-                except Exception:  # one bad job must not end onboarding for everyone
-                    log.exception("onboarding %s", job.env_id)
-                continue
+                    continue
+            except Exception:  # one bad job (or a database hiccup) must not end onboarding
+                log.exception("onboarding %s", job.env_id if job else "(claiming)")
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.settings.poll_seconds * 5)

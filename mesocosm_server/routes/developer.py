@@ -19,7 +19,6 @@ from mesocosm_server.access import team_ids
 from mesocosm_server.db import utcnow
 from mesocosm_server.deps import Caller, Db, Member, Principal
 from mesocosm_server.devenvs.adapters import EnvAdapters
-from mesocosm_server.devenvs.layout import Layout
 from mesocosm_server.devenvs.records import env_doc, poll_doc, usable_env, usage_doc
 from mesocosm_server.devenvs.sources import normalize
 from mesocosm_server.documents import list_items
@@ -152,8 +151,7 @@ def delete(env_id: str, db: Db, principal: Caller, request: Request) -> Response
     db.delete(row)
     db.flush()
     adapters: EnvAdapters = request.app.state.adapters
-    adapters.stop(env_id)
-    Layout(adapters.settings.devenv_root).prune(env_id, keep=None)
+    adapters.retire(env_id)
     return Response(status_code=204)
 
 

@@ -323,6 +323,43 @@ def test_access_rules_and_run_checks(server: Platform, token: str, tmp_path: Pat
         assert public["total_runs"] == 0 and public["by_status"] == {}
 
 
+def test_team_environments(server: Platform, token: str, tmp_path: Path,
+                           sandbox_root: Path) -> None:
+    bob = server.login("bob")
+    with server.client(token) as client:
+        team = client.post("/v1/teams", json={"name": "Envs"}).json()
+        with server.client(bob) as other:
+            assert other.post("/v1/teams/join", json={"code": team["join_code"]}).status_code \
+                == 200
+            refused = other.post(ENVS, json={"name": "x", "github_url": "/x",
+                                             "team_id": "not-a-uuid"})
+            assert (refused.status_code, refused.json()) == (422, {"detail": "Invalid team_id"})
+        made = client.post(ENVS, json={"name": "shared", "team_id": team["team_id"],
+                                       "github_url": str(make_repo(tmp_path / "shared"))})
+        assert made.status_code == 201 and made.json()["scope"] == "team"
+        env_id = made.json()["id"]
+        state = wait_onboarded(client, env_id)
+        assert state["status"] == "ready", state
+        context = client.get("/v1/me/context").json()
+        assert [t["env_count"] for t in context["teams"]
+                if t["team_id"] == team["team_id"]] == [1]
+    with server.client(bob) as other:
+        seen = other.get(f"/v1/teams/{team['team_id']}/environments").json()
+        assert [(e["id"], e["actor_type"], e["scope"]) for e in seen] == [
+            (env_id, "member", "team")]
+        listed = other.get(ENVS, params={"scope": "team", "team_id": team["team_id"]}).json()
+        assert [e["id"] for e in listed] == [env_id]
+        run = _bench(other, state["domain_id"], "1.0.0", team_id=team["team_id"]).json()
+        assert run["env_id"] == env_id  # the team's only ready env on the domain
+        assert _finished(other, run["id"])["status"] == "completed"
+    folder = sandbox_root / "envs" / env_id
+    assert adapter_pids(folder)
+    with server.client(token) as client:
+        assert client.delete(f"/v1/teams/{team['team_id']}").status_code == 204
+        assert client.get(f"{ENVS}/{env_id}").status_code == 404
+    assert adapter_pids(folder) == [] and not folder.exists()
+
+
 SLOW_ADAPTER = """\
 import argparse, time
 
@@ -347,10 +384,15 @@ def test_onboarding_survives_a_killed_server(server: Platform, token: str, tmp_p
         env_id = client.post(ENVS, json={"name": "slow", "github_url": str(repo)}).json()["id"]
         folder = submission_folder(sandbox_root, env_id)
         deadline = time.monotonic() + 60
+        poll = f"{ENVS}/{env_id}/poll"
         while not adapter_pids(folder) and time.monotonic() < deadline:
+            assert client.get(poll).json()["status"] in ("pending", "cloning")
             time.sleep(0.05)
         orphans = adapter_pids(folder)
-        assert orphans, "onboarding never reached the adapter start"
+        assert orphans, (client.get(poll).json(), server.log.read_text()[-3000:])
+        busy = client.post(ENVS, json={"name": "slow", "github_url": str(repo)})
+        assert (busy.status_code, busy.json()) == (409, {"detail": {
+            "message": "This repository is already being onboarded", "environment_id": env_id}})
     server.kill()
     server.start()
     with server.client(token) as client:
