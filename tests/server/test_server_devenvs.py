@@ -290,6 +290,7 @@ def test_access_rules_and_run_checks(server: Platform, token: str, tmp_path: Pat
             "detail": "Not allowed to access this environment"}
         assert client.delete(f"{ENVS}/{ready['id']}").status_code == 403
         assert client.get(ENVS).json() == []
+        assert client.get(f"/v1/domains/{ready['domain_id']}/environments").json() == []
         refused = _bench(client, ready["domain_id"], "1.0.0", env_id=ready["id"])
         assert (refused.status_code, refused.json()["detail"]) == (
             403, "Not allowed to access this environment")
@@ -306,6 +307,10 @@ def test_access_rules_and_run_checks(server: Platform, token: str, tmp_path: Pat
         assert ready["id"] in {e["id"] for e in client.get(ENVS).json()}
         by_domain = client.get(ENVS, params={"domain_id": ready["domain_id"]}).json()
         assert [e["id"] for e in by_domain] == [ready["id"]]
+        on_domain = client.get(f"/v1/domains/{ready['domain_id']}/environments").json()
+        assert on_domain == [{"id": ready["id"], "name": "mine", "status": "ready",
+                              "domain_id": ready["domain_id"], "env_url": ready["env_url"],
+                              "scope": "solo", "team_id": None}]
         assert client.get(ENVS, params={"scope": "team"}).json() == {
             "detail": "team_id required for team scope"}
         again = client.post(f"{ENVS}/{ready['id']}/retry")
