@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -78,16 +79,16 @@ def main() -> None:
             steps["baseline start"].append(took)
             plain.stop()
             sub = layout.fresh("bench", round_)
-            steps["clone"].append(timed(lambda: clone(
-                str(repo), sub.checkout, allow_local=True, timeout=60))[0])
-            took, checked = timed(lambda: check_manifest(sub.checkout))
+            steps["clone"].append(timed(partial(
+                clone, str(repo), sub.checkout, allow_local=True, timeout=60))[0])
+            took, checked = timed(partial(check_manifest, sub.checkout))
             steps["manifest"].append(took)
             sandbox.give(sub.home)
-            steps["venv+install"].append(timed(lambda: build_venv(
-                sub.checkout, sub.venv, python=args.python, timeout=300, sandbox=sandbox,
-                home=sub.home))[0])
+            steps["venv+install"].append(timed(partial(
+                build_venv, sub.checkout, sub.venv, python=args.python, timeout=300,
+                sandbox=sandbox, home=sub.home))[0])
             sub.write_launch(checked.adapter)
-            took, proc = timed(lambda: start_adapter(sub, settings, sandbox))
+            took, proc = timed(partial(start_adapter, sub, settings, sandbox))
             steps["isolated start"].append(took)
             proc.stop()
     finally:
