@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,13 +96,16 @@ def test_cli_submit_bench_list_delete(server: Platform, alice: User, tmp_path: P
     bench = alice.ok("run", "create", "--domain", domain_id, "--vow-version", "1.0.0",
                      "--model", MODEL, "--episodes", "5", "--wait")
     assert "status completed" in bench.stdout and "scored 5/5 episodes" in bench.stdout
+    folder = submission_folder(sandbox_root, env["id"])
+    first = adapter_pids(folder)
+    assert first, "the adapter that played the run should still be up"
+    for pid in first:  # it dies; the next run starts it again
+        os.kill(pid, signal.SIGKILL)
     pinned = alice.ok("run", "create", "--domain", domain_id, "--vow-version", "1.0.0",
                       "--model", MODEL, "--env-id", env["id"], "--episodes", "1", "--wait")
     assert "scored 1/1 episodes" in pinned.stdout
-
-    folder = submission_folder(sandbox_root, env["id"])
-    running = adapter_pids(folder)
-    assert running, "the adapter that played the runs should still be up"
+    again = adapter_pids(folder)
+    assert again and not set(again) & set(first)
     assert alice.ok("env", "delete", env["id"]).stdout == "Environment deleted.\n"
     deadline = time.monotonic() + 10
     while adapter_pids(folder) and time.monotonic() < deadline:
