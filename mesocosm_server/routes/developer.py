@@ -96,7 +96,7 @@ def list_envs(db: Db, principal: Member, scope: str | None = None, team_id: str 
     elif domain_id is not None:
         teams = team_ids(db, principal)
         query = query.where(Env.domain_id == domain_id,
-                            mine | ((Env.scope == "team") & Env.team_id.in_(teams)))
+                            mine | ((Env.scope == "team") & Env.team_id.in_(list(teams))))
     else:
         query = query.where(mine)
     return [env_doc(row) for row in db.scalars(query)]
