@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from mesocosm_server.devenvs.adapters import start_adapter  # noqa: E402
 from mesocosm_server.devenvs.install import build_venv, check_manifest  # noqa: E402
 from mesocosm_server.devenvs.isolation import Sandbox  # noqa: E402
-from mesocosm_server.devenvs.layout import Layout  # noqa: E402
+from mesocosm_server.devenvs.layout import Layout, devenv_root  # noqa: E402
 from mesocosm_server.devenvs.sources import clone  # noqa: E402
 from mesocosm_server.settings import ServerSettings  # noqa: E402
 from pytest_mesocosm.adapter import AdapterProcess  # noqa: E402
@@ -69,7 +69,7 @@ def main() -> None:
     work.chmod(0o711)
     settings = ServerSettings(data_dir=work, devenv_python=args.python,
                               allow_local_endpoints=True)
-    sandbox, layout = Sandbox.from_settings(settings), Layout(settings.devenv_root)
+    sandbox, layout = Sandbox.from_settings(settings), Layout(devenv_root(settings))
     repo = make_repo(work / "repo")
     steps: dict[str, list[float]] = {k: [] for k in (
         "baseline start", "clone", "manifest", "venv+install", "isolated start")}

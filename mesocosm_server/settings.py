@@ -42,8 +42,8 @@ class ServerSettings(BaseSettings):
     lease_seconds: float = Field(default=30.0, gt=0)
     poll_seconds: float = Field(default=0.2, gt=0)
     # developer environments (README "Developer environments")
-    devenv_dir: Path | None = None  # empty: data_dir/devenvs; the sandbox user must reach it
-    devenv_python: str = ""  # base interpreter of each env's virtualenv; empty: the server's
+    devenv_dir: Path | None = None  # empty: data_dir/devenvs if the sandbox user can reach it
+    devenv_python: str = ""  # base interpreter of the envs' virtualenvs; empty: found
     devenv_user: str = "nobody"  # adapters run as this account when the server runs as root
     devenv_clone_seconds: float = Field(default=120.0, gt=0)
     devenv_install_seconds: float = Field(default=300.0, gt=0)
@@ -55,10 +55,6 @@ class ServerSettings(BaseSettings):
     @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'server.db'}"
-
-    @property
-    def devenv_root(self) -> Path:
-        return self.devenv_dir if self.devenv_dir is not None else self.data_dir / "devenvs"
 
     @property
     def onboarding_seconds(self) -> float:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mesocosm_server import models
 from mesocosm_server.devenvs.isolation import Sandbox
-from mesocosm_server.devenvs.layout import Layout, Submission
+from mesocosm_server.devenvs.layout import Layout, Submission, devenv_root
 from mesocosm_server.settings import ServerSettings
 from pytest_mesocosm.adapter import AdapterProcess
 from pytest_mesocosm.errors import AdapterError
@@ -54,7 +54,7 @@ class EnvAdapters:
     def __init__(self, sessions: sessionmaker[Session], settings: ServerSettings) -> None:
         self.sessions = sessions
         self.settings = settings
-        self.layout = Layout(settings.devenv_root)
+        self.layout = Layout(devenv_root(settings))
         self._held: dict[str, _Held] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()

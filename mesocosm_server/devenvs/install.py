@@ -114,12 +114,35 @@ def give_sdk(venv: Path) -> None:
     (target / "__init__.py").write_text(SHIM_INIT, encoding="utf-8")
 
 
+SYSTEM_PYTHONS = ("/usr/local/bin/python3", "/usr/bin/python3")
+SUPPORTED = "import sys; sys.exit(sys.version_info < (3, 10))"
+
+
+def base_python(setting: str, sandbox: Sandbox, home: Path) -> str:
+    """The virtualenvs' base interpreter: the setting, else the server's own when the
+    sandbox user can run it, else the system's python3 (a server run as root from a
+    Python under /root, say)."""
+    if setting or sandbox.uid is None:
+        return setting or sys.executable
+    for candidate in (sys.executable, *SYSTEM_PYTHONS):
+        try:
+            run_sandboxed([candidate, "-c", SUPPORTED], sandbox=sandbox,
+                          env=sandbox.environment(Path(candidate).parent.parent, home),
+                          timeout=30, cwd=home)
+        except StepFailed:
+            continue
+        return candidate
+    raise StepFailed("no Python 3.10+ here can be run by the sandbox user; set "
+                     "MESOCOSM_SERVER_DEVENV_PYTHON to an interpreter it can run")
+
+
 def build_venv(checkout: Path, venv: Path, *, python: str, timeout: float,
                sandbox: Sandbox, home: Path) -> None:
     """Create ``venv``, install the requirements, add the SDK, and check that the sandbox
     user can import it with the scrubbed environment the adapter will get."""
     uv, env = _uv(), _tool_env(home)
-    run_step([uv, "venv", "--quiet", "--python", python or sys.executable, str(venv)],
+    python = base_python(python, sandbox, home)
+    run_step([uv, "venv", "--quiet", "--python", python, str(venv)],
              what="Creating the virtualenv", timeout=timeout, env=env)
     requirements = checkout / "requirements.txt"
     argv = [uv, "pip", "install", "--quiet", "--no-build", "--python", str(venv / "bin/python"),
@@ -138,7 +161,7 @@ def build_venv(checkout: Path, venv: Path, *, python: str, timeout: float,
         run_sandboxed(check, sandbox=sandbox, env=sandbox.environment(venv, home),
                       timeout=timeout, cwd=home)
     except StepFailed as exc:
-        raise StepFailed(f"{exc}; the sandbox user must be able to run {python or sys.executable}"
+        raise StepFailed(f"{exc}; the sandbox user must be able to run {python}"
                          ": set MESOCOSM_SERVER_DEVENV_PYTHON to an interpreter it can run "
                          "and MESOCOSM_SERVER_DEVENV_DIR to a folder it can enter") from None
 

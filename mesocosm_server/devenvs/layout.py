@@ -8,6 +8,7 @@ but only its ``home`` is writable by it; the server's database and key stay 0600
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -15,7 +16,31 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+from mesocosm_server.settings import ServerSettings
+
 LAUNCH_FILE = "launch.json"
+SYSTEM_ROOT = Path("/var/lib/mesocosm")
+
+
+def _passable(folder: Path) -> bool:
+    """Whether any user may pass through ``folder`` and every folder above it."""
+    for step in (folder, *folder.parents):
+        if step.exists() and not step.stat().st_mode & 0o001:
+            return False
+    return True
+
+
+def devenv_root(settings: ServerSettings) -> Path:
+    """Where environments live: the setting, else ``data_dir/devenvs`` when the sandbox
+    user can reach it (or there is no sandbox user), else a folder of this data dir's
+    own under /var/lib/mesocosm (a server run as root from /root, say)."""
+    if settings.devenv_dir is not None:
+        return settings.devenv_dir
+    default = (settings.data_dir / "devenvs").resolve()
+    if os.geteuid() != 0 or _passable(default.parent):
+        return default
+    tag = hashlib.sha256(str(default).encode()).hexdigest()[:10]
+    return SYSTEM_ROOT / f"devenvs-{tag}"
 
 
 @dataclass(frozen=True)

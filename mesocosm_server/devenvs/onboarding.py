@@ -28,7 +28,7 @@ from mesocosm_server.db import transaction, utcnow
 from mesocosm_server.devenvs.adapters import EnvAdapters, env_url, start_adapter
 from mesocosm_server.devenvs.install import build_venv, check_manifest
 from mesocosm_server.devenvs.isolation import Sandbox
-from mesocosm_server.devenvs.layout import Layout
+from mesocosm_server.devenvs.layout import Layout, devenv_root
 from mesocosm_server.devenvs.publish import publish_domain
 from mesocosm_server.devenvs.sources import clone
 from mesocosm_server.devenvs.steps import StepFailed
@@ -63,7 +63,7 @@ class Onboarder:
         self.sessions = sessions
         self.settings = settings
         self.adapters = adapters
-        self.layout = Layout(settings.devenv_root)
+        self.layout = Layout(devenv_root(settings))
         self.id = f"onboarder-{uuid.uuid4().hex[:12]}"
 
     def _lease(self) -> timedelta:

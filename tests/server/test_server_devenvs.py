@@ -5,6 +5,7 @@ isolated and benched by the server's worker; broken ones fail with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -26,6 +27,9 @@ from devenv_kit import (
     wait_onboarded,
 )
 from platform_kit import Platform
+
+from mesocosm_server.devenvs.layout import devenv_root
+from mesocosm_server.settings import ServerSettings
 
 MODEL = "ollama/llama3.2"
 SECRET = "sk-test-never-shown-to-adapters-5f1c"
@@ -411,3 +415,31 @@ def test_onboarding_survives_a_killed_server(server: Platform, token: str, tmp_p
     with server.client(token) as client:
         run = _bench(client, state["domain_id"], "1.0.0").json()
         assert _finished(client, run["id"])["status"] == "completed"
+
+
+def test_defaults_work_on_a_fresh_machine(ollama: str, tmp_path: Path) -> None:
+    """No devenv setting at all: the server finds a folder and an interpreter the sandbox
+    user can use by itself (as root, pytest's 0700 folders and a Python under /root are
+    out of its reach)."""
+    data = tmp_path / "server"
+    platform = Platform(data, f"sqlite:///{data / 'server.db'}", env={"OLLAMA_HOST": ollama})
+    platform.add_users("alice")
+    root = devenv_root(ServerSettings(data_dir=data))
+    platform.start()
+    try:
+        user = User(tmp_path, "alice")
+        user.login(platform)
+        repo = make_repo(tmp_path / "wordle")
+        made = user("env", "submit", "--name", "wordle", "--github-url", str(repo), "--wait")
+        assert made.exit_code == 0, (made.output, platform.log.read_text()[-2000:])
+        domain_id = user.ok("env", "list").stdout.strip().rsplit("domain=", 1)[1]
+        bench = user.ok("run", "create", "--domain", domain_id, "--vow-version", "1.0.0",
+                        "--model", MODEL, "--episodes", "2", "--wait")
+        assert "scored 2/2 episodes" in bench.stdout
+        assert root.is_dir() and adapter_pids(root)
+    finally:
+        platform.stop()
+        shutil.rmtree(root, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            root.parent.rmdir()  # /var/lib/mesocosm when the tests made it (run as root)
+    assert adapter_pids(root) == []
