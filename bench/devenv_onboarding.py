@@ -78,7 +78,7 @@ def main() -> None:
             took, plain = timed(lambda: AdapterProcess(WORDLE / "adapter.py").start())
             steps["baseline start"].append(took)
             plain.stop()
-            sub = layout.fresh("bench", round_)
+            sub = layout.fresh("bench", 1, round_)
             steps["clone"].append(timed(partial(
                 clone, str(repo), sub.checkout, allow_local=True, timeout=60))[0])
             took, checked = timed(partial(check_manifest, sub.checkout))

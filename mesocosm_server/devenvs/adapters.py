@@ -75,6 +75,7 @@ class EnvAdapters:
                 row = db.get(models.DeveloperEnvironment, env_id)
                 status = row.status if row is not None else None
                 version = row.submission_version if row is not None else 0
+                attempt = row.job_attempts if row is not None else 0
             if status != "ready":
                 raise LookupError(f"Developer environment '{env_id}' is not ready "
                                   f"(status: {status or 'deleted'})")
@@ -84,7 +85,8 @@ class EnvAdapters:
             if held is not None:
                 held.process.stop()
             try:
-                process = start_adapter(self.layout.submission(env_id, version), self.settings,
+                process = start_adapter(self.layout.submission(env_id, version, attempt),
+                                        self.settings,
                                         Sandbox.from_settings(self.settings))
             except (AdapterError, OSError, KeyError, ValueError) as exc:
                 raise LookupError(f"Developer environment '{env_id}' did not start: {exc}"

@@ -93,27 +93,29 @@ class Layout:
     def env_folder(self, env_id: str) -> Path:
         return self.root / env_id
 
-    def submission(self, env_id: str, version: int) -> Submission:
-        return Submission(self.env_folder(env_id) / f"v{version}")
+    def submission(self, env_id: str, version: int, attempt: int) -> Submission:
+        """One folder per onboarding attempt: what a killed server's leftover steps still
+        write lands in its own attempt's folder, never in the next one's."""
+        return Submission(self.env_folder(env_id) / f"v{version}.{attempt}")
 
-    def fresh(self, env_id: str, version: int) -> Submission:
-        """An empty folder for this submission (a previous attempt's is removed)."""
+    def fresh(self, env_id: str, version: int, attempt: int) -> Submission:
+        """An empty folder for this attempt (one left by an earlier try is removed)."""
         for folder in (self.root, self.env_folder(env_id)):
             folder.mkdir(parents=True, exist_ok=True)
             folder.chmod(0o711)  # the sandbox user may pass through, not list
-        submission = self.submission(env_id, version)
+        submission = self.submission(env_id, version, attempt)
         submission.reap()
         shutil.rmtree(submission.folder, ignore_errors=True)
         submission.folder.mkdir()
         submission.folder.chmod(0o755)
         return submission
 
-    def prune(self, env_id: str, keep: int | None) -> None:
+    def prune(self, env_id: str, keep: Submission | None) -> None:
         """Remove every submission folder but ``keep`` (all of them, and the env's
         folder, when ``keep`` is None)."""
         folder = self.env_folder(env_id)
         for child in folder.glob("v*"):
-            if keep is None or child.name != f"v{keep}":
+            if keep is None or child != keep.folder:
                 Submission(child).reap()
                 shutil.rmtree(child, ignore_errors=True)
         if keep is None:

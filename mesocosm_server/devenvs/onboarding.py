@@ -104,7 +104,7 @@ class Onboarder:
         settings = self.settings
         try:
             sandbox = Sandbox.from_settings(settings)
-            submission = self.layout.fresh(job.env_id, job.version)
+            submission = self.layout.fresh(job.env_id, job.version, job.attempts)
             clone(job.github_url, submission.checkout, timeout=settings.devenv_clone_seconds,
                   allow_local=settings.allow_local_endpoints)
             checked = check_manifest(submission.checkout)
@@ -177,7 +177,8 @@ class Onboarder:
         finally:
             if kept and outcome.error is None and outcome.process is not None:
                 self.adapters.adopt(job.env_id, job.version, outcome.process)
-                self.layout.prune(job.env_id, keep=job.version)
+                self.layout.prune(job.env_id, keep=self.layout.submission(
+                    job.env_id, job.version, job.attempts))
             elif outcome.process is not None:
                 outcome.process.stop()
         if not kept:
