@@ -138,7 +138,7 @@ SOURCE_ONLY = '[project]\nname = "helper"\nversion = "0.1"\n'
 EXITS = "import sys\nprint('missing WORDLE_CONFIG, giving up', file=sys.stderr)\nsys.exit(3)\n"
 
 
-def test_broken_repositories_fail_with_the_reason(server: Platform, token: str,
+def test_broken_repositories_fail_with_the_reason(server: Platform, token: str, alice: User,
                                                   tmp_path: Path, sandbox_root: Path) -> None:
     manifest = make_repo(tmp_path / "manifest", {
         "benchanything.json": json.dumps(BROKEN_MANIFEST)})
@@ -172,6 +172,12 @@ def test_broken_repositories_fail_with_the_reason(server: Platform, token: str,
         retried = client.post(f"{ENVS}/{failed['exits']['id']}/retry")
         assert (retried.status_code, retried.json()["status"]) == (200, "pending")
         assert wait_onboarded(client, failed["exits"]["id"])["status"] == "failed"
+
+    again = alice("env", "submit", "--name", "exits", "--github-url", str(exits), "--wait")
+    assert again.exit_code == 1 and "Traceback" not in again.output
+    assert json.loads(again.stdout)["submission_version"] == 2  # the same env, resubmitted
+    assert again.stderr.splitlines()[-1].startswith(
+        f"Error: environment {failed['exits']['id']} failed: Adapter failed to start: ")
 
 
 SPY_ADAPTER = """\
