@@ -441,8 +441,10 @@ def test_defaults_work_on_a_fresh_machine(ollama: str, tmp_path: Path) -> None:
         user = User(tmp_path, "alice")
         user.login(platform)
         repo = make_repo(tmp_path / "wordle")
-        made = user("env", "submit", "--name", "wordle", "--github-url", str(repo), "--wait")
+        relative = os.path.relpath(repo)  # the CLI sends a local folder's absolute path
+        made = user("env", "submit", "--name", "wordle", "--github-url", relative, "--wait")
         assert made.exit_code == 0, (made.output, platform.log.read_text()[-2000:])
+        assert json.loads(made.stdout)["github_url"] == str(repo)
         domain_id = user.ok("env", "list").stdout.strip().rsplit("domain=", 1)[1]
         bench = user.ok("run", "create", "--domain", domain_id, "--vow-version", "1.0.0",
                         "--model", MODEL, "--episodes", "2", "--wait")
