@@ -12,8 +12,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DataError
 
 from mesocosm_server.db import make_engine, migrate, session_factory
+from mesocosm_server.devenvs.adapters import EnvAdapters
 from mesocosm_server.routes import (
     admin,
+    developer,
     domains,
     gallery,
     identity,
@@ -57,10 +59,11 @@ def _bench_app(settings: ServerSettings, keys: TokenKeys, engine: Engine) -> Fas
     app.state.settings, app.state.keys = settings, keys
     app.state.sessions = session_factory(engine)
     app.state.wakeup = Wakeup()  # this process's worker, nudged by routes
+    app.state.adapters = EnvAdapters(app.state.sessions, settings)
     app.add_exception_handler(Exception, _internal_error)
     app.add_exception_handler(DataError, _unstorable_value)
-    for module in (service, identity, teams, domains, runs, test_episode, leaderboards,
-                   gallery, techniques, admin, ws):
+    for module in (service, identity, teams, developer, domains, runs, test_episode,
+                   leaderboards, gallery, techniques, admin, ws):
         app.include_router(module.router)
     return app
 

@@ -15,6 +15,7 @@ need to finish, and all stall until the pool's 30 s timeout.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -34,13 +35,22 @@ def utcnow() -> datetime:
 WORKER_THREADS = 32  # asyncio's default executor (the run worker's) never exceeds this
 
 
+def _private_file(path: Path) -> None:
+    """The database file readable by the server's user only (SQLite gives its WAL and
+    shared-memory files the same mode): submitted adapters run as another user."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    if path.stat().st_uid == os.geteuid():
+        path.chmod(0o600)
+
+
 def make_engine(url: str, request_threads: int = 0) -> Engine:
     """``request_threads``: the app's thread-pool size (0 for one-off commands)."""
     connections = request_threads + WORKER_THREADS if request_threads else 5
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(path))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                pool_size=connections, max_overflow=0)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -122,3 +122,37 @@ class EpisodeTrace(Base):
         ForeignKey("episodes.id", ondelete="CASCADE"), primary_key=True
     )
     events: Mapped[list[Any]]
+
+
+class DeveloperEnvironment(Base):
+    """A submitted repository and its onboarding job (PLATFORM_API.md 4.4, 5.1).
+
+    Onboarding is leased like episodes are (``job_owner``, ``job_expires_at``): a server
+    killed mid-onboarding leaves a lease that expires, and any server takes the job again.
+    """
+
+    __tablename__ = "developer_environments"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    scope: Mapped[str] = mapped_column(String(8))
+    actor_type: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str] = mapped_column(String(64))
+    team_id: Mapped[str | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    created_by_user_id: Mapped[int]
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text)
+    github_url: Mapped[str] = mapped_column(String(512))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    domain_id: Mapped[str | None] = mapped_column(
+        ForeignKey("domains.id", ondelete="SET NULL"), index=True)
+    env_url: Mapped[str | None] = mapped_column(String(512))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    submission_version: Mapped[int] = mapped_column(default=1)
+    domain_history: Mapped[list[Any]]
+    resubmitted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    job_owner: Mapped[str | None] = mapped_column(String(64))
+    job_expires_at: Mapped[datetime | None]
+    job_attempts: Mapped[int] = mapped_column(default=0)

@@ -14,6 +14,7 @@ import anyio.to_thread
 import uvicorn
 
 from mesocosm_server.app import create_app
+from mesocosm_server.devenvs.onboarding import Onboarder
 from mesocosm_server.settings import ServerSettings
 from mesocosm_server.worker import Worker
 
@@ -42,14 +43,21 @@ async def _serve(settings: ServerSettings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, _stop_all, servers)
-    worker = Worker(apps.bench.state.sessions, settings, apps.bench.state.wakeup)
+    sessions, adapters = apps.bench.state.sessions, apps.bench.state.adapters
+    await asyncio.to_thread(adapters.reap_orphans)
+    worker = Worker(sessions, settings, apps.bench.state.wakeup, adapters=adapters)
     worker_task = asyncio.create_task(worker.run(stop))
+    onboarding = asyncio.create_task(Onboarder(sessions, settings, adapters).run(stop))
     try:
         await asyncio.gather(*(server.serve() for server in servers))
     finally:
         stop.set()
+        onboarding.cancel()  # a job in progress is given back, pending
         with contextlib.suppress(asyncio.CancelledError):
             await worker_task
+        with contextlib.suppress(asyncio.CancelledError):
+            await onboarding
+        adapters.stop_all()
         apps.engine.dispose()
 
 

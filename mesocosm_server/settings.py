@@ -45,10 +45,26 @@ class ServerSettings(BaseSettings):
     # claims happen when a route or a finished episode wakes the worker; this poll only
     # picks up work enqueued by another process on the same database
     poll_seconds: float = Field(default=1.0, gt=0)
+    # developer environments (README "Developer environments")
+    devenv_dir: Path | None = None  # empty: data_dir/devenvs if the sandbox user can reach it
+    devenv_python: str = ""  # base interpreter of the envs' virtualenvs; empty: found
+    devenv_user: str = "nobody"  # adapters run as this account when the server runs as root
+    devenv_clone_seconds: float = Field(default=120.0, gt=0)
+    devenv_install_seconds: float = Field(default=300.0, gt=0)
+    devenv_health_seconds: float = Field(default=30.0, gt=0)
+    devenv_memory_mb: int = Field(default=2048, ge=64)  # address space of an adapter
+    devenv_max_processes: int = Field(default=256, ge=8)  # per sandbox user
+    devenv_max_open_files: int = Field(default=1024, ge=64)
 
     @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'server.db'}"
+
+    @property
+    def onboarding_seconds(self) -> float:
+        """Onboarding's own limit: the sum of its steps' limits, plus a margin."""
+        return (self.devenv_clone_seconds + self.devenv_install_seconds
+                + self.devenv_health_seconds + 30.0)
 
     @property
     def key_path(self) -> Path:

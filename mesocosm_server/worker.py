@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mesocosm_server import models
 from mesocosm_server.db import transaction, utcnow
+from mesocosm_server.devenvs.adapters import EnvAdapters, env_id_of
 from mesocosm_server.play import Played, play
 from mesocosm_server.scores import enough_scoreable, honest_summary, hosted_scores
 from mesocosm_server.settings import ServerSettings
@@ -50,10 +51,11 @@ class Worker:
     """Plays up to ``settings.workers`` episodes at once for this process."""
 
     def __init__(self, sessions: sessionmaker[Session], settings: ServerSettings,
-                 wakeup: Wakeup | None = None) -> None:
+                 wakeup: Wakeup | None = None, *, adapters: EnvAdapters | None = None) -> None:
         self.sessions = sessions
         self.settings = settings
         self.wakeup = wakeup or Wakeup()
+        self.adapters = adapters  # developer environments' adapters, started on demand
         self.id = f"worker-{uuid.uuid4().hex[:12]}"
         self.tasks: dict[str, asyncio.Task[None]] = {}
 
@@ -180,8 +182,11 @@ class Worker:
         try:
             if not url:
                 raise LookupError("No environment URL configured")
+            env_id = env_id_of(str(url))
+            if env_id is not None and self.adapters is not None:
+                url = await asyncio.to_thread(self.adapters.url, env_id)
             played = await play(
-                episode_id=claim.episode_id, seed=claim.seed, env_url=url, domain=domain,
+                episode_id=claim.episode_id, seed=claim.seed, env_url=str(url), domain=domain,
                 run_config=claim.run_config, step_cap=self.settings.max_episode_steps,
                 token_budget=self.settings.max_tokens_per_episode)
         except LookupError as exc:

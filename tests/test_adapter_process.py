@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -52,6 +53,25 @@ def test_with_block_starts_from_the_adapter_folder_and_stops_on_exit(tmp_path: P
     assert not proc.running
     assert pid is not None and not is_alive(pid)
     assert not port_is_open(port)
+
+
+def test_a_given_environment_and_child_setup_replace_the_inherited_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a host running untrusted adapters relies on: nothing of its own environment
+    reaches the child, and the set-up runs in the child before the adapter does."""
+
+    def limit_files() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
+
+    monkeypatch.setenv("MESOCOSM_TEST_SECRET", "hidden")
+    with AdapterProcess(TINY, log_path=tmp_path / "a.log", env={"ONLY": "this"},
+                        preexec=limit_files) as proc:
+        health = get_health(proc.url)
+    assert "ONLY" in health["environ"] and "MESOCOSM_TEST_SECRET" not in health["environ"]
+    assert set(health["environ"]) <= {"ONLY", "PYTHONUNBUFFERED", "LC_CTYPE"}
+    assert health["nofile"] == 128
+    assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] != 128  # not this process's
 
 
 def test_the_hosted_style_fastapi_adapter_starts(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ Beyond the hosted CLI: ``list`` shows each environment's domain id (what ``run c
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -44,7 +45,9 @@ def env() -> None:
 @env.command()
 @click.option("--name", required=True, help="Human-readable environment name.")
 @click.option("--github-url", required=True, metavar="URL",
-              help="Public GitHub repo URL; the platform clones it and reads benchanything.json.")
+              help="Public GitHub repo URL; the platform clones it and reads benchanything.json. "
+                   "A local folder is sent as its absolute path (servers started with "
+                   "--allow-local-endpoints accept it).")
 @click.option("--description", default="", show_default=False, help="Optional description.")
 @_team
 @_solo
@@ -57,6 +60,8 @@ def env() -> None:
 def submit(obj: CliContext, name: str, github_url: str, description: str, team: str | None,
            solo: bool, wait: bool, timeout: float) -> None:
     """Submit GitHub repo as developer environment."""
+    if Path(github_url).expanduser().is_dir():  # a local clone, for a server on this machine
+        github_url = str(Path(github_url).expanduser().resolve())
     body = {"name": name, "description": description, "github_url": github_url}
     team_id = team_for(obj, team, solo)
     if team_id:

@@ -13,6 +13,14 @@ from mesocosm_platform.schemas.catalogue import (
     RecentFailure,
     Technique,
 )
+from mesocosm_platform.schemas.devenvs import (
+    DeveloperEnvironment,
+    DeveloperEnvironmentCreate,
+    DeveloperEnvironmentDetail,
+    DomainUsage,
+    EnvPoll,
+    EnvUsage,
+)
 from mesocosm_platform.schemas.domains import (
     BindingVow,
     Domain,
@@ -66,10 +74,16 @@ __all__ = [
     "BindingVow",
     "CsrfAnswer",
     "Detail",
+    "DeveloperEnvironment",
+    "DeveloperEnvironmentCreate",
+    "DeveloperEnvironmentDetail",
     "Domain",
     "DomainCreate",
     "DomainUpdate",
+    "DomainUsage",
     "Endpoint",
+    "EnvPoll",
+    "EnvUsage",
     "Episode",
     "ErrorDetail",
     "ExportDocument",

@@ -46,7 +46,8 @@ def status(db: Db, principal: Member, settings: Settings) -> schemas.AdminStatus
     return schemas.AdminStatus(
         counts={"runs": runs,
                 "episodes": _by_status(db, models.Episode.status),
-                "developer_envs": {}, "bench_jobs": {}},
+                "developer_envs": _by_status(db, models.DeveloperEnvironment.status),
+                "bench_jobs": {}},  # no bench jobs here: runs are the only jobs
         in_flight={"runs": runs.get("running", 0),
                    "episodes": int(playing), "expired_leases": int(expired),
                    "workers": int(workers)},

@@ -17,6 +17,7 @@ from mesocosm_platform import schemas
 from mesocosm_server import models
 from mesocosm_server.db import utcnow
 from mesocosm_server.deps import AnyUser, Db, Member, Principal, Settings
+from mesocosm_server.devenvs.records import may_use
 from mesocosm_server.documents import domain_doc, list_items
 from mesocosm_server.netcheck import url_problem
 from mesocosm_server.paging import page
@@ -134,6 +135,18 @@ def archive(domain_id: str, db: Db, principal: Member) -> schemas.Domain:
             models.Run.domain_id == domain_id, models.Run.visibility == "gallery_public"
         ).values(visibility="private"))
     return domain_doc(domain)
+
+
+@router.get("/{domain_id}/environments", response_model=list[dict[str, Any]])
+def domain_environments(domain_id: str, db: Db, principal: Member) -> list[dict[str, Any]]:
+    """The domain's developer environments the member may use (PLATFORM_API.md 4.5)."""
+    get_domain(db, domain_id)
+    rows = db.scalars(select(models.DeveloperEnvironment).where(
+        models.DeveloperEnvironment.domain_id == domain_id)
+        .order_by(models.DeveloperEnvironment.created_at.desc()))
+    return [{"id": r.id, "name": r.name, "status": r.status, "domain_id": r.domain_id,
+             "env_url": r.env_url, "scope": r.scope, "team_id": r.team_id}
+            for r in rows if may_use(db, principal, r)]
 
 
 @router.get("/{domain_id}/runs/mine", response_model=list[schemas.RunListItem])

@@ -64,15 +64,22 @@ def _context(db: Db, principal: Caller) -> schemas.MeContext:
     def run_count(*where: Any) -> int:
         return db.scalar(select(func.count()).select_from(models.Run).where(*where)) or 0
 
+    def env_count(*where: Any) -> int:
+        return db.scalar(select(func.count()).select_from(models.DeveloperEnvironment)
+                         .where(*where)) or 0
+
     solo = run_count(models.Run.actor_type == "member",
                      models.Run.actor_id == principal.actor_id, models.Run.team_id.is_(None))
+    solo_envs = env_count(models.DeveloperEnvironment.scope == "solo",
+                          models.DeveloperEnvironment.owner_id == principal.actor_id)
     teams = []
     for team_id in sorted(team_ids(db, principal)):
         row = team_row(db, principal, team_id)
-        teams.append({**row.model_dump(), "env_count": 0,
+        teams.append({**row.model_dump(),
+                      "env_count": env_count(models.DeveloperEnvironment.team_id == team_id),
                       "run_count": run_count(models.Run.team_id == team_id)})
     return schemas.MeContext.model_validate(
-        {"solo": {"env_count": 0, "run_count": solo}, "teams": teams})
+        {"solo": {"env_count": solo_envs, "run_count": solo}, "teams": teams})
 
 
 @router.get("/me", response_model=schemas.Me, response_model_exclude_none=False)

@@ -30,6 +30,7 @@ from mesocosm_server.access import (
 )
 from mesocosm_server.db import utcnow
 from mesocosm_server.deps import AnyUser, Caller, Db, Settings, WorkerWakeup
+from mesocosm_server.devenvs.records import env_for_run
 from mesocosm_server.documents import domain_doc, episode_doc, iso, list_items, run_doc
 from mesocosm_server.paging import page
 from mesocosm_server.route_class import SessionRoute
@@ -101,8 +102,7 @@ def create_run(principal: AnyUser, db: Db, settings: Settings, wakeup: WorkerWak
     _guest_checks(db, principal, settings, body.domain_id)
     _cooldown(db, principal, settings)
     team_id = _team(db, principal, body.team_id)
-    if body.env_id is not None:
-        raise HTTPException(404, f"Environment '{body.env_id}' not found")
+    env_id = env_for_run(db, principal, body.env_id, body.domain_id, team_id)
     domain = db.get(models.Domain, body.domain_id)
     if domain is None:
         raise HTTPException(422, f"Domain '{body.domain_id}' not found")
@@ -127,7 +127,8 @@ def create_run(principal: AnyUser, db: Db, settings: Settings, wakeup: WorkerWak
         visibility = "gallery_public"
     now = utcnow()
     seeds = body.seed_set if body.seed_set is not None else list(range(body.num_episodes))
-    config = body.model_dump(mode="json", exclude={"team_id", "visibility"})
+    config = {**body.model_dump(mode="json", exclude={"team_id", "visibility"}),
+              "env_id": env_id}
     run = models.Run(
         id=str(uuid.uuid4()), domain_id=domain.id, status="running",
         actor_type=principal.kind, actor_id=principal.actor_id,

@@ -10,9 +10,9 @@ import re
 import secrets
 import string
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from mesocosm_server import models
 from mesocosm_server.access import membership
 from mesocosm_server.db import utcnow
 from mesocosm_server.deps import Db, Member, Principal
+from mesocosm_server.devenvs.records import env_doc
 from mesocosm_server.documents import run_doc
 from mesocosm_server.route_class import SessionRoute
 from mesocosm_server.routes import ERRORS
@@ -131,10 +132,28 @@ def get_team(team_id: str, db: Db, principal: Member) -> schemas.Team:
 
 
 @router.delete("/{team_id}", status_code=204, response_class=Response)
-def delete_team(team_id: str, db: Db, principal: Member) -> Response:
+def delete_team(team_id: str, db: Db, principal: Member, request: Request) -> Response:
     team = _owned(db, principal, _uuid(team_id), "Only the team owner can delete the team")
-    db.delete(team)
+    envs = list(db.scalars(select(models.DeveloperEnvironment.id).where(
+        models.DeveloperEnvironment.team_id == team.id)))
+    db.delete(team)  # its environments' rows go with it (cascade)
+    db.flush()
+    for env_id in envs:
+        request.app.state.adapters.retire(env_id)
     return Response(status_code=204)
+
+
+@router.get("/{team_id}/environments", response_model=list[dict[str, Any]])
+def team_environments(team_id: str, db: Db, principal: Member) -> list[dict[str, Any]]:
+    """The team's environments as the hosted raw dicts (with ``actor_type``/``actor_id``)."""
+    team_id = _uuid(team_id)
+    if membership(db, principal, team_id) is None:
+        raise HTTPException(403, "Not a member of this team")
+    rows = db.scalars(select(models.DeveloperEnvironment).where(
+        models.DeveloperEnvironment.team_id == team_id)
+        .order_by(models.DeveloperEnvironment.created_at.desc()))
+    return [{**env_doc(row).model_dump(), "actor_type": row.actor_type,
+             "actor_id": row.actor_id} for row in rows]
 
 
 @router.post("/{team_id}/join-code/regenerate", response_model=schemas.JoinCode)

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 import weakref
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -126,12 +127,19 @@ class AdapterProcess:
         startup_timeout: float = 30.0,
         log_path: Path | None = None,
         grace: float = 5.0,
+        env: Mapping[str, str] | None = None,
+        preexec: Callable[[], None] | None = None,
     ):
         self.adapter = Path(adapter)
         self.python = python or sys.executable
         self.host = host
         self.startup_timeout = startup_timeout
         self.grace = grace
+        # A host that runs untrusted adapters gives them a scrubbed environment and a
+        # child-side set-up (resource limits, another user); by default the child
+        # inherits this process's environment, as an env author's own machine expects.
+        self.env = dict(env) if env is not None else None
+        self.preexec = preexec
         self._requested_port = port
         self._port: int | None = None
         self._log_path = Path(log_path) if log_path is not None else None
@@ -242,8 +250,10 @@ class AdapterProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**(os.environ if self.env is None else self.env),
+                     "PYTHONUNBUFFERED": "1"},
                 start_new_session=os.name == "posix",
+                preexec_fn=self.preexec,
             )
         except OSError as exc:
             raise AdapterStartError(

@@ -8,6 +8,7 @@ names a server (``.ci/run`` sets it): every module runs once per backend.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from devenv_kit import reachable_folder, sandbox_python
 from platform_kit import (
     FAKE_OLLAMA,
     POSTGRES_VAR,
@@ -78,10 +80,15 @@ def wordle_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def platform(database_url: str, ollama: str, tmp_path_factory: pytest.TempPathFactory
              ) -> Iterator[Platform]:
-    """One server per module and backend, with members alice (an admin), bob and carol."""
+    """One server per module and backend, with members alice (an admin), bob and carol;
+    developer environments live where the sandbox user can reach them."""
+    envs = reachable_folder("mesocosm-devenvs-")
     server = Platform(tmp_path_factory.mktemp("server"), database_url,
-                      env={"OLLAMA_HOST": ollama}, flags=["--admins", "alice"])
+                      env={"OLLAMA_HOST": ollama, "MESOCOSM_SERVER_DEVENV_DIR": str(envs),
+                           "MESOCOSM_SERVER_DEVENV_PYTHON": sandbox_python()},
+                      flags=["--admins", "alice"])
     server.add_users("alice", "bob", "carol")
     server.start()
     yield server
     server.stop()
+    shutil.rmtree(envs, ignore_errors=True)

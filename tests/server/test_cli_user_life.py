@@ -19,53 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from cli_kit import PASSWORD, User, one_line
+from devenv_kit import make_repo
 from platform_kit import WORDLE, Platform, child_env, wordle_domain
 
-from mesocosm_cli.main import cli
 from pytest_mesocosm.engine.export import validate_export
 
 MODEL = "ollama/llama3.2"
 DOMAIN = "wordle-life"
-PASSWORD = "pw-secret"
-_CLEARED = ("MESOCOSM_BASE_URL", "SWECC_BENCH_URL", "BENCH_API_URL", "MESOCOSM_LOCAL",
-            "SWECC_BENCH_TOKEN", "SWECC_BENCH_GUEST_TOKEN", "SWECC_SERVER_URL",
-            "BENCH_AUTH_DISABLED")
-
-
-class User:
-    """One person at a terminal: their own credentials file, the real CLI in-process."""
-
-    def __init__(self, home: Path, name: str):
-        self.name = name
-        self.creds = home / f"{name}.json"
-
-    def __call__(self, *args: str, input: str | None = None, **env: str) -> Result:
-        environ: dict[str, str | None] = dict.fromkeys(_CLEARED)
-        environ.update({"SWECC_BENCH_CREDENTIALS": str(self.creds),
-                        "LITELLM_LOCAL_MODEL_COST_MAP": "True", **env})
-        return CliRunner(catch_exceptions=False).invoke(cli, list(args), input=input,
-                                                        env=environ)
-
-    def ok(self, *args: str, input: str | None = None) -> Result:
-        result = self(*args, input=input)
-        assert result.exit_code == 0, f"{args}: {result.output}"
-        return result
-
-    def login(self, platform: Platform) -> None:
-        result = self.ok("auth", "login", "--server-url", platform.root,
-                         input=f"{self.name}\n{PASSWORD}\n")
-        assert result.stdout == "Logged in. Member JWT saved.\n"
-
-    def user_id(self) -> int:
-        return int(json.loads(self.ok("auth", "whoami").stdout)["user_id"])
-
-
-def one_line(result: Result) -> str:
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -240,18 +201,23 @@ def test_http_error_classes_are_one_line(
     assert {r.exit_code for r in (bad_vow, missing, expired, as_member, taken)} == {5}
 
 
-def test_reference_flow_script_runs_unchanged(
-    platform: Platform, domain: dict[str, Any], home: Path
-) -> None:
+def test_reference_flow_script_runs_unchanged(platform: Platform, home: Path) -> None:
     """The hosted docs' "End-to-end platform flow" as a shell script of real processes,
-    placeholders filled in (env submit waits for the developer-environments issue)."""
+    placeholders filled in: a local git repository of the Wordle example is submitted,
+    its domain id read from ``env list`` once onboarding is done, then benched."""
     work = home / "script"
     work.mkdir()
+    repo = make_repo(work / "my-env")
     script = (
         "set -e\n"
         "mesocosm auth login\n"
-        f"RUN_ID=$(mesocosm run create --domain {DOMAIN} --vow-version "
-        f"{domain['binding_vow']['version']} --model {MODEL} --episodes 2 "
+        f'mesocosm env submit --name "My env" --github-url {repo}\n'
+        "for i in $(seq 240); do mesocosm env list | grep -q '  ready  ' && break; "
+        "sleep 0.5; done\n"
+        "mesocosm env list\n"
+        "DOMAIN_ID=$(mesocosm env list | sed -n 's/.*domain=//p')\n"
+        "RUN_ID=$(mesocosm run create --domain $DOMAIN_ID --vow-version 1.0.0 "
+        f"--model {MODEL} --episodes 2 "
         "| python -c 'import json,sys; print(json.load(sys.stdin)[\"id\"])')\n"
         "mesocosm run get $RUN_ID\n"
         "mesocosm run export $RUN_ID -o showcase/replay.json\n"
@@ -268,8 +234,11 @@ def test_reference_flow_script_runs_unchanged(
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "Logged in. Member JWT saved." in done.stdout
+    assert "  ready  solo  My env  domain=" in done.stdout
     assert "Wrote showcase/replay.json" in done.stdout
-    validate_export(json.loads((work / "showcase" / "replay.json").read_text()))
+    document = json.loads((work / "showcase" / "replay.json").read_text())
+    validate_export(document)
+    assert document["binding_vow_version"] == "1.0.0" and len(document["replay"]) == 2
 
 
 def test_pytest_mesocosm_platform_runs_one_platform_run(

@@ -66,6 +66,20 @@ ROUTES: list[tuple[str, str, Any, dict[str, int | None]]] = [
     ("PATCH", "/v1/runs/{guest_run}/visibility", {"visibility": "private"},
      {A: 401, "*": 403}),
     ("POST", "/v1/test/episode", "test-episode", {A: 401, G: 403, W: SKIP, "*": 403}),
+    ("POST", "/v1/developer/environments", "new-env", {A: 401, G: 403, "*": 201}),
+    ("GET", "/v1/developer/environments", None, {A: 401, G: 403, "*": 200}),
+    ("GET", "/v1/developer/environments?team_id={team}", None,
+     {A: 401, G: 403, T: 200, W: 200, "*": 403}),
+    ("GET", "/v1/teams/{team}/environments", None, {A: 401, G: 403, T: 200, W: 200, "*": 403}),
+    ("GET", "/v1/developer/environments/{env}", None, {T: 200, W: 200, "*": 403}),
+    ("GET", "/v1/developer/environments/{env}/poll", None, {T: 200, W: 200, "*": 403}),
+    ("GET", "/v1/developer/environments/{env}/usage", None, {T: 200, W: 200, "*": 403}),
+    ("GET", "/v1/developer/environments/{env}/runs", None,
+     {A: 401, G: 403, T: 200, W: 200, "*": 403}),
+    ("POST", "/v1/developer/environments/{env}/retry", None, {T: SKIP, W: SKIP, "*": 403}),
+    ("DELETE", "/v1/developer/environments/{env}", None, {T: SKIP, W: SKIP, "*": 403}),
+    ("GET", "/v1/developer/environments/nope", None, {"*": 404}),
+    ("GET", "/v1/developer/domains/authz/usage", None, {A: 401, G: 403, W: 200, "*": 403}),
     ("GET", "/v1/leaderboards/authz", None, {"*": 200}),
     ("GET", "/v1/leaderboards?domain_ids=authz", None, {"*": 200}),
     ("GET", "/v1/gallery/runs", None, {"*": 200}),
@@ -99,7 +113,10 @@ def world(platform: Platform, wordle_url: str) -> Iterator[dict[str, Any]]:
                                        "visibility": "private"}).json()
     guest_run = clients[G].post("/v1/runs", json=run_body).json()
     assert clients[X].post("/v1/runs", json=run_body).status_code == 202
+    env = owner.post("/v1/developer/environments", json={  # fails to clone: fine here
+        "name": "authz", "github_url": "/nonexistent/authz", "team_id": team["team_id"]})
     names = {"team": team["team_id"], "run": run["id"], "guest_run": guest_run["id"],
+             "env": env.json()["id"],
              "bob": clients[T].get("/v1/me").json()["user_id"],
              "episode": owner.get(f"/v1/runs/{run['id']}/episodes").json()[0]["id"],
              "guest_episode": clients[G].get(
@@ -123,6 +140,8 @@ def _cases() -> list[Any]:
 def _body(kind: Any, world: dict[str, Any], persona: str) -> Any:
     if kind == "new-domain":
         return wordle_domain(f"authz-{persona}", world["wordle_url"])
+    if kind == "new-env":
+        return {"name": f"authz-{persona}", "github_url": f"/nonexistent/authz-{persona}"}
     if kind == "new-run":
         return world["run_body"]
     if kind == "test-episode":

@@ -1,7 +1,8 @@
 """A stdlib HTTP server answering GET /health, for process tests that need a fast start.
 
-Its /health body also reports the working directory and the command line, so tests can
-check how AdapterProcess launched it.
+Its /health body also reports the working directory, the command line, the names of its
+environment variables and its open-files limit, so tests can check how AdapterProcess
+launched it.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -19,7 +21,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_error(404)
             return
         body = json.dumps({"status": "ok", "env": "Tiny", "episodes": 0,
-                           "cwd": os.getcwd(), "argv": sys.argv}).encode()
+                           "cwd": os.getcwd(), "argv": sys.argv, "environ": sorted(os.environ),
+                           "nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[0]}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
