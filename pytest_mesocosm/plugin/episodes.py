@@ -73,6 +73,16 @@ class EpisodePlugin:
             return ManifestFile.from_parent(parent, path=file_path)
         return None
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Start the sessions of the manifests whose episodes will run, in the background."""
+        option = session.config.option
+        aborts = session.testsfailed and not option.continue_on_collection_errors
+        if option.collectonly or aborts or not isinstance(self.runner, EpisodeRunner):
+            return
+        for item in session.items:
+            if isinstance(item, EpisodeItem):
+                self.runner.prepare(item.manifest)
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
         if self._lookahead is None:
