@@ -3,8 +3,11 @@
 Part 1 plays Wordle episodes through `pytest --mesocosm` (a real subprocess, real
 adapters) against the loopback Ollama-protocol fake model, which adds ``--latency``
 seconds to every call and answers valid words in a cycle. For each ``-n`` K and
-``--mesocosm-parallel`` P it prints the wall time and the efficiency against the ideal
-``model calls x latency / (K x P)``: how much of the time the model is kept busy.
+``--mesocosm-parallel`` P it prints the wall time (whole process, start-up included) and
+two ratios: against the ideal ``model calls x latency / (K x P)`` (how much of the time
+the model is kept busy) and against the schedule bound (each episode's model calls x
+latency, packed greedily in seed order on K x P slots: no scheduler that starts episodes
+in seed order can beat it).
 
 Part 2 measures the plugin's own cost per item with the ``script:`` solver (no model
 latency): the slope of wall time over episode count for `pytest --mesocosm` minus the
@@ -18,6 +21,7 @@ start-up costs cancel out).
 from __future__ import annotations
 
 import argparse
+import heapq
 import json
 import shutil
 import socket
@@ -83,6 +87,17 @@ def pytest_run(repo: Path, args: list[str], report: Path) -> tuple[float, dict[s
     return wall, json.loads(report.read_text())
 
 
+def schedule_bound(durations: list[float], slots: int) -> float:
+    """The makespan of ``durations`` (in seed order) each started on the first free slot."""
+    free = [0.0] * slots
+    end = 0.0
+    for duration in durations:
+        start = heapq.heappop(free)
+        end = max(end, start + duration)
+        heapq.heappush(free, start + duration)
+    return end
+
+
 def xdist_args(processes: int) -> list[str]:
     return ["-p", "no:xdist"] if processes == 1 else ["-n", str(processes)]
 
@@ -91,7 +106,8 @@ def scaling(repo: Path, args: argparse.Namespace) -> None:
     words = (WORDLE / "words.txt").read_text().split()[:6]
     print(f"part 1: {args.episodes} Wordle episodes, fake model +{args.latency * 1000:.0f} ms "
           "per call")
-    print(f"{'-n':>3} {'parallel':>8} {'calls':>6} {'wall s':>8} {'ideal s':>8} {'effic.':>7}")
+    print(f"{'-n':>3} {'parallel':>8} {'calls':>6} {'wall s':>8} {'ideal s':>8} {'effic.':>7} "
+          f"{'bound s':>8} {'of bound':>8}")
     with fake_ollama(args.latency, words) as url:
         for processes in args.processes:
             for parallel in args.parallel:
@@ -100,10 +116,13 @@ def scaling(repo: Path, args: argparse.Namespace) -> None:
                     "--mesocosm-episodes", str(args.episodes),
                     "--mesocosm-parallel", str(parallel), *xdist_args(processes),
                 ], repo / f"report-n{processes}-p{parallel}.json")
-                calls = sum(r["model_calls"] for r in report["results"])
+                rows = sorted(report["results"], key=lambda r: (r["seed"], r["repeat"]))
+                calls = sum(r["model_calls"] for r in rows)
                 ideal = calls * args.latency / (processes * parallel)
+                bound = schedule_bound([r["model_calls"] * args.latency for r in rows],
+                                       processes * parallel)
                 print(f"{processes:>3} {parallel:>8} {calls:>6} {wall:>8.2f} {ideal:>8.2f} "
-                      f"{ideal / wall:>7.1%}", flush=True)
+                      f"{ideal / wall:>7.1%} {bound:>8.2f} {bound / wall:>8.1%}", flush=True)
 
 
 RUN_BENCH = textwrap.dedent("""
@@ -162,13 +181,15 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--repeats", type=int, default=3, help="part 2 runs per count")
     parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument("--skip-overhead", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mesocosm-bench-") as tmp:
         repo = Path(tmp) / "wordle"
         shutil.copytree(WORDLE, repo, ignore=shutil.ignore_patterns("__pycache__"))
         if not args.skip_scaling:
             scaling(repo, args)
-        overhead(repo, args)
+        if not args.skip_overhead:
+            overhead(repo, args)
 
 
 if __name__ == "__main__":
