@@ -73,14 +73,22 @@ class EpisodePlugin:
         return None
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        """Start the sessions of the manifests whose episodes will run, in the background."""
+        """Start the sessions of the manifests whose episodes will run, in the background.
+
+        An xdist worker learns which items it runs only later; under load scheduling
+        every worker is first sent items from the head of the list, so it starts the first
+        manifest's session only (the others start when their first episode is asked for).
+        """
         option = session.config.option
         aborts = session.testsfailed and not option.continue_on_collection_errors
         if option.collectonly or aborts or not isinstance(self.runner, EpisodeRunner):
             return
-        for item in session.items:
-            if isinstance(item, EpisodeItem):
-                self.runner.prepare(item.manifest)
+        manifests = list({id(item.manifest): item.manifest for item in session.items
+                          if isinstance(item, EpisodeItem)}.values())
+        if self.worker_id is not None:
+            manifests = manifests[:1] if getattr(option, "dist", None) == "load" else []
+        for manifest in manifests:
+            self.runner.prepare(manifest)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
