@@ -132,32 +132,20 @@ class BenchSession:
         self._model_down: str | None = None  # why no more episodes are started
 
     async def __aenter__(self) -> BenchSession:
-        """Start the adapter and ready the agent at once: the adapter boots in its own
-        process while this one imports and checks the agent. An adapter that fails is
-        reported before an agent that fails, as when they started one after the other."""
-        self._adapter = adapter_for(self.manifest, self.config,
-                                    log_path=self.run_folder.path / "adapter.log")
-        adapter = asyncio.ensure_future(self._adapter.__aenter__())
-        await asyncio.sleep(0)  # the adapter's process is spawned before the agent's imports
-        agent = asyncio.ensure_future(self._ready_agent())
         try:
-            self.lease = await adapter
+            self._adapter = adapter_for(self.manifest, self.config,
+                                        log_path=self.run_folder.path / "adapter.log")
+            self.lease = await self._adapter.__aenter__()
             # one request in flight per episode: a smaller pool would queue episodes
             self._client = AdapterClient(self.lease.url, max_connections=self.parallel)
             self._slots = asyncio.Semaphore(self.parallel)
-            await agent
+            if self._agent is None:
+                self._agent = make_agent(self.config.agent, base_dir=self.manifest.root)
+            await self._agent.preflight()
         except BaseException:
-            for step in (adapter, agent):
-                step.cancel()
-            await asyncio.gather(adapter, agent, return_exceptions=True)
             await self.aclose()
             raise
         return self
-
-    async def _ready_agent(self) -> None:
-        if self._agent is None:
-            self._agent = make_agent(self.config.agent, base_dir=self.manifest.root)
-        await self._agent.preflight()
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
