@@ -16,6 +16,7 @@ start-up costs cancel out).
 
     python bench/plugin_scaling.py                 # 200 episodes, as the issue asks
     python bench/plugin_scaling.py --episodes 40   # part 1 in a few minutes
+    python bench/plugin_scaling.py --own-plugins-only   # without the dev extra's pytest plugins
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ def fake_ollama(latency: float, words: list[str]) -> Iterator[str]:
         proc.wait(10)
 
 
+UNRELATED_PLUGINS = ("hypothesispytest", "schemathesis", "benchmark", "anyio")  # dev extra
+
+
 def pytest_run(repo: Path, args: list[str], report: Path) -> tuple[float, dict[str, Any]]:
     """Wall time of one `pytest --mesocosm` run and its JSON report."""
     command = [sys.executable, "-m", "pytest", "--mesocosm", "-q", "-p", "no:cacheprovider",
@@ -104,8 +108,10 @@ def xdist_args(processes: int) -> list[str]:
 
 def scaling(repo: Path, args: argparse.Namespace) -> None:
     words = (WORDLE / "words.txt").read_text().split()[:6]
+    blocked = [arg for name in UNRELATED_PLUGINS for arg in ("-p", f"no:{name}")
+               ] if args.own_plugins_only else []
     print(f"part 1: {args.episodes} Wordle episodes, fake model +{args.latency * 1000:.0f} ms "
-          "per call")
+          f"per call{', pytest plugins of the dev extra blocked' if blocked else ''}")
     print(f"{'-n':>3} {'parallel':>8} {'calls':>6} {'wall s':>8} {'ideal s':>8} {'effic.':>7} "
           f"{'bound s':>8} {'of bound':>8}")
     with fake_ollama(args.latency, words) as url:
@@ -114,7 +120,7 @@ def scaling(repo: Path, args: argparse.Namespace) -> None:
                 wall, report = pytest_run(repo, [
                     "--mesocosm-model", "ollama/llama3.2", "--mesocosm-api-base", url,
                     "--mesocosm-episodes", str(args.episodes),
-                    "--mesocosm-parallel", str(parallel), *xdist_args(processes),
+                    "--mesocosm-parallel", str(parallel), *xdist_args(processes), *blocked,
                 ], repo / f"report-n{processes}-p{parallel}.json")
                 rows = sorted(report["results"], key=lambda r: (r["seed"], r["repeat"]))
                 calls = sum(r["model_calls"] for r in rows)
@@ -182,6 +188,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="part 2 runs per count")
     parser.add_argument("--skip-scaling", action="store_true")
     parser.add_argument("--skip-overhead", action="store_true")
+    parser.add_argument("--own-plugins-only", action="store_true",
+                        help="part 1: block the pytest plugins of unrelated packages (dev extra)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mesocosm-bench-") as tmp:
         repo = Path(tmp) / "wordle"
