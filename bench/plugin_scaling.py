@@ -3,8 +3,11 @@
 Part 1 plays Wordle episodes through `pytest --mesocosm` (a real subprocess, real
 adapters) against the loopback Ollama-protocol fake model, which adds ``--latency``
 seconds to every call and answers valid words in a cycle. For each ``-n`` K and
-``--mesocosm-parallel`` P it prints the wall time and the efficiency against the ideal
-``model calls x latency / (K x P)``: how much of the time the model is kept busy.
+``--mesocosm-parallel`` P it prints the wall time (whole process, start-up included) and
+two ratios: against the ideal ``model calls x latency / (K x P)`` (how much of the time
+the model is kept busy) and against the schedule bound (each episode's model calls x
+latency, packed greedily in seed order on K x P slots: no scheduler that starts episodes
+in seed order can beat it).
 
 Part 2 measures the plugin's own cost per item with the ``script:`` solver (no model
 latency): the slope of wall time over episode count for `pytest --mesocosm` minus the
@@ -13,11 +16,13 @@ start-up costs cancel out).
 
     python bench/plugin_scaling.py                 # 200 episodes, as the issue asks
     python bench/plugin_scaling.py --episodes 40   # part 1 in a few minutes
+    python bench/plugin_scaling.py --own-plugins-only   # without the dev extra's pytest plugins
 """
 
 from __future__ import annotations
 
 import argparse
+import heapq
 import json
 import shutil
 import socket
@@ -70,6 +75,9 @@ def fake_ollama(latency: float, words: list[str]) -> Iterator[str]:
         proc.wait(10)
 
 
+UNRELATED_PLUGINS = ("hypothesispytest", "schemathesis", "benchmark", "anyio")  # dev extra
+
+
 def pytest_run(repo: Path, args: list[str], report: Path) -> tuple[float, dict[str, Any]]:
     """Wall time of one `pytest --mesocosm` run and its JSON report."""
     command = [sys.executable, "-m", "pytest", "--mesocosm", "-q", "-p", "no:cacheprovider",
@@ -83,27 +91,44 @@ def pytest_run(repo: Path, args: list[str], report: Path) -> tuple[float, dict[s
     return wall, json.loads(report.read_text())
 
 
+def schedule_bound(durations: list[float], slots: int) -> float:
+    """The makespan of ``durations`` (in seed order) each started on the first free slot."""
+    free = [0.0] * slots
+    end = 0.0
+    for duration in durations:
+        start = heapq.heappop(free)
+        end = max(end, start + duration)
+        heapq.heappush(free, start + duration)
+    return end
+
+
 def xdist_args(processes: int) -> list[str]:
     return ["-p", "no:xdist"] if processes == 1 else ["-n", str(processes)]
 
 
 def scaling(repo: Path, args: argparse.Namespace) -> None:
     words = (WORDLE / "words.txt").read_text().split()[:6]
+    blocked = [arg for name in UNRELATED_PLUGINS for arg in ("-p", f"no:{name}")
+               ] if args.own_plugins_only else []
     print(f"part 1: {args.episodes} Wordle episodes, fake model +{args.latency * 1000:.0f} ms "
-          "per call")
-    print(f"{'-n':>3} {'parallel':>8} {'calls':>6} {'wall s':>8} {'ideal s':>8} {'effic.':>7}")
+          f"per call{', pytest plugins of the dev extra blocked' if blocked else ''}")
+    print(f"{'-n':>3} {'parallel':>8} {'calls':>6} {'wall s':>8} {'ideal s':>8} {'effic.':>7} "
+          f"{'bound s':>8} {'of bound':>8}")
     with fake_ollama(args.latency, words) as url:
         for processes in args.processes:
             for parallel in args.parallel:
                 wall, report = pytest_run(repo, [
                     "--mesocosm-model", "ollama/llama3.2", "--mesocosm-api-base", url,
                     "--mesocosm-episodes", str(args.episodes),
-                    "--mesocosm-parallel", str(parallel), *xdist_args(processes),
+                    "--mesocosm-parallel", str(parallel), *xdist_args(processes), *blocked,
                 ], repo / f"report-n{processes}-p{parallel}.json")
-                calls = sum(r["model_calls"] for r in report["results"])
+                rows = sorted(report["results"], key=lambda r: (r["seed"], r["repeat"]))
+                calls = sum(r["model_calls"] for r in rows)
                 ideal = calls * args.latency / (processes * parallel)
+                bound = schedule_bound([r["model_calls"] * args.latency for r in rows],
+                                       processes * parallel)
                 print(f"{processes:>3} {parallel:>8} {calls:>6} {wall:>8.2f} {ideal:>8.2f} "
-                      f"{ideal / wall:>7.1%}", flush=True)
+                      f"{ideal / wall:>7.1%} {bound:>8.2f} {bound / wall:>8.1%}", flush=True)
 
 
 RUN_BENCH = textwrap.dedent("""
@@ -162,13 +187,17 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--repeats", type=int, default=3, help="part 2 runs per count")
     parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument("--skip-overhead", action="store_true")
+    parser.add_argument("--own-plugins-only", action="store_true",
+                        help="part 1: block the pytest plugins of unrelated packages (dev extra)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mesocosm-bench-") as tmp:
         repo = Path(tmp) / "wordle"
         shutil.copytree(WORDLE, repo, ignore=shutil.ignore_patterns("__pycache__"))
         if not args.skip_scaling:
             scaling(repo, args)
-        overhead(repo, args)
+        if not args.skip_overhead:
+            overhead(repo, args)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ This module is the ``pytest11`` entry point, so it is imported by every pytest s
 on a machine where the package is installed. It only declares the options; nothing is
 collected, started or imported (no LiteLLM, aiohttp, FastAPI) unless ``--mesocosm`` is
 given. Then, as pytest-xdist does it, two plugin objects split the run: the episode
-plugin (:class:`~pytest_mesocosm.plugin.episodes.EpisodePlugin`) in every process, and the
+plugin (:class:`~pytest_mesocosm.plugin.episodes.EpisodePlugin`) in every process that
+collects and runs items (not the xdist controller, so its workers start sooner), and the
 reporting plugin (:class:`~pytest_mesocosm.plugin.controller.ReportingPlugin`) only in the
 process the user reads (alone, or the xdist controller). The work is the engine's; the
 modules here only adapt it to pytest:
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 PLUGIN_NAME = "mesocosm-run"
 REPORTER_NAME = "mesocosm-report"
 STATE: pytest.StashKey[EpisodePlugin] = pytest.StashKey()
+REPORT_KEY = "mesocosm"  # the test report attribute that carries an episode's result
+RUN_ID_KEY = "mesocosm_run_id"  # workerinput key: one run id for the controller and workers
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,15 +51,22 @@ def pytest_configure(config: pytest.Config) -> None:
     _configure_golden(config, settings, enabled=enabled)
     if not enabled:
         return
-    from pytest_mesocosm.plugin.episodes import EpisodePlugin
+    from pytest_mesocosm.engine.traces import new_run_id
 
-    plugin = EpisodePlugin(config, settings)
-    config.stash[STATE] = plugin
-    config.pluginmanager.register(plugin, PLUGIN_NAME)
-    if not hasattr(config, "workerinput"):  # alone, or the xdist controller
+    workerinput = getattr(config, "workerinput", None)
+    run_id = (workerinput or {}).get(RUN_ID_KEY) or settings.resume_id or new_run_id()
+    # the xdist controller only schedules: the engine is not imported there, unless it
+    # must check a --mesocosm-platform session before any worker starts
+    if settings.platform is not None or not _xdist_controller(config):
+        from pytest_mesocosm.plugin.episodes import EpisodePlugin
+
+        plugin = EpisodePlugin(config, settings, run_id=run_id)
+        config.stash[STATE] = plugin
+        config.pluginmanager.register(plugin, PLUGIN_NAME)
+    if workerinput is None:  # alone, or the xdist controller
         from pytest_mesocosm.plugin.controller import ReportingPlugin
 
-        reporter = ReportingPlugin(config, settings, run_id=plugin.run_id)
+        reporter = ReportingPlugin(config, settings, run_id=run_id)
         config.pluginmanager.register(reporter, REPORTER_NAME)
     from pytest_mesocosm.plugin.manifests_only import ManifestsOnly
     from pytest_mesocosm.plugin.notices import show_notices
@@ -78,3 +88,10 @@ def _configure_golden(config: pytest.Config, settings: Settings, *, enabled: boo
         config.pluginmanager.register(GoldenPlugin(settings), GOLDEN_NAME)
     if settings.golden_record and not hasattr(config, "workerinput"):
         config.pluginmanager.register(GoldenRecorder(settings), "mesocosm-golden-record")
+
+
+def _xdist_controller(config: pytest.Config) -> bool:
+    """The process hands items to xdist workers and neither collects nor runs them (the
+    test xdist applies before starting its distributed session)."""
+    return (not hasattr(config, "workerinput") and config.getoption("dist", "no") != "no"
+            and not config.getoption("collectonly"))

@@ -7,25 +7,23 @@ on its test report, judges each manifest once at the end and prints the summary.
 
 from __future__ import annotations
 
+import importlib
+import threading
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_mesocosm.errors import MesocosmError
-from pytest_mesocosm.manifest.models import Manifest
-from pytest_mesocosm.plugin.episodes import REPORT_KEY, RUN_ID_KEY
+from pytest_mesocosm.plugin import REPORT_KEY, RUN_ID_KEY
 from pytest_mesocosm.plugin.options import Settings
-from pytest_mesocosm.plugin.report import (
-    Aggregator,
-    Judged,
-    JudgeInput,
-    exit_status,
-    junit_properties,
-    summary_lines,
-    verdict_line,
-)
+
+if TYPE_CHECKING:
+    from pytest_mesocosm.manifest.models import Manifest
+    from pytest_mesocosm.plugin.report import Aggregator, Judged, JudgeInput
+
+_REPORT_MODULE = "pytest_mesocosm.plugin.report"
 
 
 class ReportingPlugin:
@@ -35,10 +33,19 @@ class ReportingPlugin:
         self.config = config
         self.settings = settings
         self.run_id = run_id
-        self.aggregator = Aggregator()
+        self.aggregator: Aggregator | None = None  # made with the first result
         self.judged: list[Judged] = []
         self.problems: list[str] = []
         self.html_path: Path | None = None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> Generator[None, None, None]:
+        """Once xdist has spawned its workers, import the judge in the background: while
+        they start up and play, not when the first result arrives and workers wait."""
+        yield
+        if self.aggregator is None:
+            threading.Thread(target=importlib.import_module, args=(_REPORT_MODULE,),
+                             name="mesocosm-import", daemon=True).start()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
@@ -69,13 +76,20 @@ class ReportingPlugin:
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if hasattr(report, REPORT_KEY):
-            self.aggregator.add(report.nodeid, getattr(report, REPORT_KEY))
+        if not hasattr(report, REPORT_KEY):
+            return
+        if self.aggregator is None:  # the xdist controller imports the judge only now,
+            from pytest_mesocosm.plugin.report import Aggregator  # not before its workers
+
+            self.aggregator = Aggregator()
+        self.aggregator.add(report.nodeid, getattr(report, REPORT_KEY))
 
     @pytest.hookimpl(tryfirst=True)  # before --junitxml writes its file
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if not self.aggregator:
+        if self.aggregator is None or not self.aggregator:
             return
+        from pytest_mesocosm.plugin.report import exit_status, junit_properties
+
         interrupted = session.exitstatus == pytest.ExitCode.INTERRUPTED
         self.judged, self.problems = self.aggregator.finish(
             self.settings.config, self.settings.report, interrupted=interrupted,
@@ -119,6 +133,8 @@ class ReportingPlugin:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not (self.judged or self.problems):
             return
+        from pytest_mesocosm.plugin.report import summary_lines, verdict_line
+
         terminalreporter.write_sep("=", "mesocosm")
         here = self.config.invocation_params.dir
         for judged in self.judged:

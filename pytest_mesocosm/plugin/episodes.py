@@ -16,8 +16,9 @@ import pytest
 
 from pytest_mesocosm.engine.outcomes import EpisodeResult
 from pytest_mesocosm.engine.session import EpisodeRequest
-from pytest_mesocosm.engine.traces import RunFolder, new_run_id
+from pytest_mesocosm.engine.traces import RunFolder
 from pytest_mesocosm.manifest.models import MANIFEST_NAME, Manifest
+from pytest_mesocosm.plugin import REPORT_KEY
 from pytest_mesocosm.plugin.items import EpisodeItem, ManifestFile
 from pytest_mesocosm.plugin.lookahead import Lookahead
 from pytest_mesocosm.plugin.options import Settings
@@ -27,8 +28,6 @@ from pytest_mesocosm.plugin.runner import EpisodeRunner
 if TYPE_CHECKING:
     from pytest_mesocosm.plugin.platform import PlatformRunner
 
-REPORT_KEY = "mesocosm"  # the test report attribute that carries an episode's result
-RUN_ID_KEY = "mesocosm_run_id"  # workerinput key: one run id for the controller and workers
 
 
 def results_dir(runs_dir: Path, run_id: str, manifest: Manifest) -> Path:
@@ -39,13 +38,13 @@ def results_dir(runs_dir: Path, run_id: str, manifest: Manifest) -> Path:
 class EpisodePlugin:
     """Collects manifests, plays this process's episodes, sends their results on."""
 
-    def __init__(self, config: pytest.Config, settings: Settings):
+    def __init__(self, config: pytest.Config, settings: Settings, *, run_id: str):
         self.config = config
         self.settings = settings
         self.bench_config = settings.config
         workerinput: dict[str, Any] = getattr(config, "workerinput", None) or {}
         self.worker_id: str | None = workerinput.get("workerid")
-        self.run_id: str = workerinput.get(RUN_ID_KEY) or settings.resume_id or new_run_id()
+        self.run_id = run_id
         self.runner: EpisodeRunner | PlatformRunner = EpisodeRunner(
             self.bench_config, self._folder_for)
         if settings.resume_id is not None:
@@ -78,6 +77,24 @@ class EpisodePlugin:
         if file_path.name == MANIFEST_NAME:
             return ManifestFile.from_parent(parent, path=file_path)
         return None
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Start the sessions of the manifests whose episodes will run, in the background.
+
+        An xdist worker learns which items it runs only later; under load scheduling
+        every worker is first sent items from the head of the list, so it starts the first
+        manifest's session only (the others start when their first episode is asked for).
+        """
+        option = session.config.option
+        aborts = session.testsfailed and not option.continue_on_collection_errors
+        if option.collectonly or aborts or not isinstance(self.runner, EpisodeRunner):
+            return
+        manifests = list({id(item.manifest): item.manifest for item in session.items
+                          if isinstance(item, EpisodeItem)}.values())
+        if self.worker_id is not None:
+            manifests = manifests[:1] if getattr(option, "dist", None) == "load" else []
+        for manifest in manifests:
+            self.runner.prepare(manifest)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from pytest_mesocosm.manifest.models import MANIFEST_NAME
-
 FLAG = "--mesocosm-only"
 
 
@@ -26,12 +24,21 @@ class ManifestsOnly:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_ignore_collect(self, collection_path: Path) -> bool | None:
-        if self.only and collection_path.is_file() and collection_path.name != MANIFEST_NAME:
+        if not self.only:
+            return None
+        # imported here, not at the top: the xdist controller registers this plugin too
+        from pytest_mesocosm.manifest.models import MANIFEST_NAME
+
+        if collection_path.is_file() and collection_path.name != MANIFEST_NAME:
             return True
         return None
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed and not report.nodeid.endswith(MANIFEST_NAME):
+        if not report.failed:
+            return
+        from pytest_mesocosm.manifest.models import MANIFEST_NAME
+
+        if not report.nodeid.endswith(MANIFEST_NAME):
             self.broken.append(report.nodeid)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:

@@ -1,19 +1,24 @@
 """Play the episodes one pytest process owns, several at once, on one event loop.
 
 pytest runs items one after the other; a slow model would then sit idle between
-episodes. So when an episode is asked for, the runner also starts the next episodes of
-the same manifest that this process will run (up to the session's ``parallel``), as
-tasks on the process's single event loop; each later item then only collects its own
-result. Everything here is engine-side (no pytest): the plugin hands in the manifests,
-the planned requests, and the order in which it will ask for them.
+episodes. So the episodes run on an event loop of their own, in a background thread,
+and when an episode is asked for the runner also starts every later episode of the
+same manifest that this process will run: the session's slots bound how many play at
+once, in the order asked, and the loop keeps them going while pytest reports items. Each
+later item then only collects its own result. Everything here is engine-side (no pytest):
+the plugin hands in the manifests, the planned requests, and the order in which it will
+ask for them.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Coroutine, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from pytest_mesocosm.adapter.conformance import Finding, acheck_adapter
 from pytest_mesocosm.adapter.connect import adapter_for
@@ -27,6 +32,7 @@ from pytest_mesocosm.errors import MesocosmError
 from pytest_mesocosm.manifest.models import Manifest
 
 Upcoming = Iterable[tuple[Manifest, EpisodeRequest]]
+T = TypeVar("T")
 
 
 @dataclass
@@ -35,11 +41,13 @@ class _ManifestRun:
 
     session: Session | None
     failure: MesocosmError | None = None
-    tasks: dict[EpisodeRequest, asyncio.Task[EpisodeResult]] = field(default_factory=dict)
+    tasks: dict[EpisodeRequest, Future[EpisodeResult]] = field(default_factory=dict)
+    playing: dict[EpisodeRequest, asyncio.Task[Any]] = field(default_factory=dict)  # loop side
 
 
 class EpisodeRunner:
-    """One event loop and one session (of the chosen executor) per manifest for this process.
+    """One event loop (in its own thread) and one session (of the chosen executor) per
+    manifest.
 
     A session starts when the first episode of its manifest is asked for; if it cannot
     start (model unreachable, adapter broken) the error is kept and raised again for
@@ -50,35 +58,60 @@ class EpisodeRunner:
         self.config = config
         self._folder_for = folder_for
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
         self._runs: dict[Path, _ManifestRun] = {}
+        self._starting: dict[Path, tuple[Session, Future[Session]]] = {}
         self._findings: dict[Path, list[Finding] | MesocosmError] = {}
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
+        """The episodes' loop, running in a daemon thread from the first use on."""
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
+            self._thread = threading.Thread(
+                target=self._loop.run_forever, name="mesocosm-episodes", daemon=True)
+            self._thread.start()
         return self._loop
+
+    def _submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def _call(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on the episodes' loop and wait for it here."""
+        return self._submit(coro).result()
 
     @property
     def run_folders(self) -> dict[Path, RunFolder]:
         """The run folder of every manifest this process started a session for."""
         return {key: run.session.run_folder for key, run in self._runs.items() if run.session}
 
+    def prepare(self, manifest: Manifest) -> None:
+        """Start the manifest's session now, without waiting: its adapter boots while
+        pytest finishes collecting (and, under xdist, while the controller schedules)."""
+        key = _key(manifest)
+        if key in self._runs or key in self._starting:
+            return
+        session = open_session(manifest, self.config, run_folder=self._folder_for(manifest))
+        self._starting[key] = (session, self._submit(session.__aenter__()))
+
     def _start(self, manifest: Manifest) -> _ManifestRun:
         key = _key(manifest)
-        run = self._runs.get(key)
-        if run is None:
-            session = open_session(manifest, self.config, run_folder=self._folder_for(manifest))
-            try:
-                self.loop.run_until_complete(session.__aenter__())
-            except MesocosmError as exc:
-                run = _ManifestRun(None, failure=exc)
-            else:
-                run = _ManifestRun(session)
-            self._runs[key] = run
+        if key not in self._runs:
+            self.prepare(manifest)
+            self._runs[key] = self._started(*self._starting.pop(key))
+        run = self._runs[key]
         if run.failure is not None:
             raise run.failure.with_traceback(None)
         return run
+
+    @staticmethod
+    def _started(session: Session, starting: Future[Session]) -> _ManifestRun:
+        """The session once started, or why it could not start (kept for every episode)."""
+        try:
+            starting.result()
+        except MesocosmError as exc:
+            return _ManifestRun(None, failure=exc)
+        return _ManifestRun(session)
 
     def result(
         self, manifest: Manifest, request: EpisodeRequest, upcoming: Upcoming = ()
@@ -86,18 +119,18 @@ class EpisodeRunner:
         """Play ``request`` (or collect it, if it was started ahead) and return its result.
 
         ``upcoming`` lists what this process will ask for next, in order; the episodes of
-        the same manifest at its head are started now, up to ``parallel`` in flight.
+        the same manifest at its head are started now, behind ``request``: the session
+        plays ``parallel`` of them at once, the others wait for a slot in that order.
         """
         run = self._start(manifest)
-        assert run.session is not None
         self._schedule(run, request)
         for other, ahead in upcoming:
-            if len(run.tasks) >= run.session.parallel or _key(other) != _key(manifest):
+            if _key(other) != _key(manifest):
                 break
             self._schedule(run, ahead)
         task = run.tasks[request]
         try:
-            return self.loop.run_until_complete(task)
+            return task.result()
         finally:
             if task.done():  # else (Ctrl-C) close() cancels it with the other unclaimed ones
                 del run.tasks[request]
@@ -106,7 +139,7 @@ class EpisodeRunner:
         if request in run.tasks:
             return
         assert run.session is not None
-        run.tasks[request] = self.loop.create_task(run.session.run_one(request))
+        run.tasks[request] = self._submit(_play(run, request))
 
     def findings(self, manifest: Manifest) -> list[Finding]:
         """The conformance findings for a manifest's adapter, checked once per process.
@@ -117,7 +150,7 @@ class EpisodeRunner:
         key = _key(manifest)
         if key not in self._findings:
             try:
-                self._findings[key] = self.loop.run_until_complete(self._check(manifest))
+                self._findings[key] = self._call(self._check(manifest))
             except MesocosmError as exc:
                 self._findings[key] = exc
         found = self._findings[key]
@@ -132,23 +165,45 @@ class EpisodeRunner:
 
     def close(self) -> None:
         """Cancel episodes no item claimed (and drop their traces), stop every session."""
-        if self._loop is None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
             return
-        self._loop.run_until_complete(self._aclose())
-        close_loop(self._loop)
-        self._loop = None
+        try:
+            for key in list(self._starting):  # prepared, never asked for: stop them too
+                self._runs[key] = self._started(*self._starting.pop(key))
+            self._call(self._aclose())
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            close_loop(loop)
+            self._loop = self._thread = None
 
     async def _aclose(self) -> None:
         for run in self._runs.values():
             if run.session is None:
                 continue
-            for task in run.tasks.values():
+            for future in run.tasks.values():
+                future.cancel()
+            playing = list(run.playing.values())
+            for task in playing:
                 task.cancel()
-            await asyncio.gather(*run.tasks.values(), return_exceptions=True)
+            await asyncio.gather(*playing, return_exceptions=True)
             for request in run.tasks:
                 run.session.run_folder.trace_path(request.label).unlink(missing_ok=True)
             run.tasks.clear()
             await run.session.aclose()
+
+
+async def _play(run: _ManifestRun, request: EpisodeRequest) -> EpisodeResult:
+    """One episode on the loop, known to :meth:`EpisodeRunner.close` while it plays."""
+    assert run.session is not None
+    task = asyncio.current_task()
+    if task is not None:
+        run.playing[request] = task
+    try:
+        return await run.session.run_one(request)
+    finally:
+        run.playing.pop(request, None)
 
 
 def _key(manifest: Manifest) -> Path:

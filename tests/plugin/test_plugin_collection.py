@@ -92,3 +92,15 @@ def test_last_failed_and_exitfirst(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*scored 1/2 episodes*"])
     assert sorted(p.name for p in runs.glob("*/traces/*")) == ["seed-0.jsonl", "seed-1.jsonl"]
+
+
+def test_only_manifests_with_selected_episodes_start_a_session(pytester: pytest.Pytester) -> None:
+    """Sessions start in the background as collection ends, for selected episodes only."""
+    copy_example(pytester, "wordle")
+    copy_example(pytester, "numberline")
+    runs = pytester.path / "runs"
+    result = mesocosm(pytester, "-k", "Wordle", "-p", "no:xdist", "--mesocosm-model", SOLVER,
+                      "--mesocosm-episodes", "2", "--mesocosm-trace-dir", str(runs))
+    result.assert_outcomes(passed=2)
+    assert [p.name.split("-")[-1] for p in runs.iterdir()] == ["wordle"]
+    assert (next(runs.iterdir()) / "adapter.log").is_file()

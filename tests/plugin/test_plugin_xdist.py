@@ -51,3 +51,26 @@ def test_xdist_and_parallel_runs_match_the_serial_run(pytester: pytest.Pytester)
         assert text.count("mesocosm: Wordle: gate passed") == 1, name
         assert text.count("mesocosm: Numberline: gate passed") == 1, name
     assert "/gw" in outputs["n2"].split("mesocosm: Wordle")[0]  # each worker's traces named
+
+
+def test_the_xdist_controller_starts_workers_before_importing_the_engine(
+    pytester: pytest.Pytester,
+) -> None:
+    """The controller plays no episode: the engine (aiohttp, pydantic models, agents)
+    is imported in the workers only, so the workers start sooner."""
+    copy_example(pytester, "wordle")
+    pytester.makeconftest("""
+        import json, sys
+
+        def pytest_configure_node(node):
+            loaded = [name for name in ("aiohttp", "pytest_mesocosm.engine.session",
+                                        "pytest_mesocosm.manifest.models") if name in sys.modules]
+            with open("controller-modules.json", "w") as fh:
+                json.dump(loaded, fh)
+    """)
+    result = mesocosm(pytester, "-n", "2", "--mesocosm-model", "script:solver.py:policy",
+                      "--mesocosm-episodes", "4")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.assert_outcomes(passed=4)
+    assert result.stdout.str().count("mesocosm: Wordle: gate passed") == 1
+    assert json.loads((pytester.path / "controller-modules.json").read_text()) == []
