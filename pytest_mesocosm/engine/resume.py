@@ -10,7 +10,6 @@ them again (a flaky model or a fixed env).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +23,10 @@ from pytest_mesocosm.engine.outcomes import EpisodeResult, EpisodeStatus
 from pytest_mesocosm.engine.session import (
     BenchRun,
     EpisodeRequest,
+    Played,
     ResultCallback,
     plan_episodes,
+    play_session,
 )
 from pytest_mesocosm.engine.traces import RunFolder, TraceError, load_results
 from pytest_mesocosm.errors import ResumeError
@@ -91,21 +92,15 @@ async def arun_resume(
 ) -> BenchRun:
     """Play ``plan.todo`` into the run's folder and judge every episode of the run."""
     finished = list(plan.kept)
-    session = open_session(manifest, config, agent=agent, run_folder=plan.folder)
-    interrupted = False
-    adapter = None
-    try:
-        if plan.todo:
-            async with session:
-                adapter = session.lease.describe(manifest) if session.lease else None
-                if on_start is not None:
-                    on_start(session)
-                await session.run(plan.todo, on_result=on_result, collected=finished)
-    except (asyncio.CancelledError, KeyboardInterrupt):
-        interrupted = True
-    verdict = judge(manifest, finished, config, folder=plan.folder, interrupted=interrupted,
-                    notes=plan.notes())
-    return BenchRun(config, verdict, plan.folder.path, adapter)
+    played: Played[list[EpisodeResult]] = Played()
+    if plan.todo:
+        session = open_session(manifest, config, agent=agent, run_folder=plan.folder)
+        played = await play_session(
+            session, lambda s: s.run(plan.todo, on_result=on_result, collected=finished),
+            on_start=on_start)
+    verdict = judge(manifest, finished, config, folder=plan.folder,
+                    interrupted=played.interrupted, notes=plan.notes())
+    return BenchRun(config, verdict, plan.folder.path, played.adapter)
 
 
 def run_resume(

@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from pytest_mesocosm.adapter import AdapterClient
 from pytest_mesocosm.adapter.connect import AdapterLease, adapter_for
@@ -36,6 +36,8 @@ from pytest_mesocosm.scoring.metrics import RunMetrics
 
 if TYPE_CHECKING:
     from pytest_mesocosm.engine.executors import Session
+
+T = TypeVar("T")
 
 ResultCallback = Callable[[EpisodeResult, int, int], None]  # (result, done, total)
 MODEL_DOWN_AFTER = 3  # episodes in a row whose model failed every attempt
@@ -236,25 +238,38 @@ class BenchSession:
         Finished results are also appended to ``collected`` as they arrive, so a caller
         that is interrupted still holds every episode that finished.
         """
-        total = len(requests)
-        done: dict[int, EpisodeResult] = {}
+        return await play_all(self.run_one, requests, on_result=on_result, collected=collected)
 
-        async def one(index: int, request: EpisodeRequest) -> None:
-            result = await self.run_one(request)
-            done[index] = result
-            if collected is not None:
-                collected.append(result)
-            if on_result is not None:
-                on_result(result, len(done), total)
 
-        tasks = [asyncio.ensure_future(one(i, r)) for i, r in enumerate(requests)]
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        return [done[i] for i in range(total)]
+async def play_all(
+    run_one: Callable[[EpisodeRequest], Awaitable[EpisodeResult]],
+    requests: Sequence[EpisodeRequest],
+    *,
+    on_result: ResultCallback | None = None,
+    collected: list[EpisodeResult] | None = None,
+) -> list[EpisodeResult]:
+    """Every request through ``run_one`` at once (the session bounds how many play);
+    results in input order, and in ``collected`` as they finish. Cancelled, it cancels
+    the episodes still playing before it returns."""
+    total = len(requests)
+    done: dict[int, EpisodeResult] = {}
+
+    async def one(index: int, request: EpisodeRequest) -> None:
+        result = await run_one(request)
+        done[index] = result
+        if collected is not None:
+            collected.append(result)
+        if on_result is not None:
+            on_result(result, len(done), total)
+
+    tasks = [asyncio.ensure_future(one(i, r)) for i, r in enumerate(requests)]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return [done[i] for i in range(total)]
 
 
 @dataclass
@@ -306,19 +321,42 @@ async def arun_bench(
     requests = plan_episodes(config)
     finished: list[EpisodeResult] = []
     session = open_session(manifest, config, agent=agent, run_folder=run_folder)
-    interrupted = False
-    adapter = None
+    played = await play_session(
+        session, lambda s: s.run(requests, on_result=on_result, collected=finished),
+        on_start=on_start)
+    verdict = judge(manifest, finished, config, folder=session.run_folder,
+                    interrupted=played.interrupted)
+    return BenchRun(config, verdict, session.run_folder.path, played.adapter)
+
+
+@dataclass
+class Played(Generic[T]):
+    """How a session's play ended: who played, whether Ctrl-C cut it, what play returned."""
+
+    adapter: str | None = None  # which adapter played, as one line
+    interrupted: bool = False
+    value: T | None = None
+
+
+async def play_session(
+    session: Session,
+    play: Callable[[Session], Awaitable[T]],
+    *,
+    on_start: Callable[[Session], None] | None = None,
+) -> Played[T]:
+    """Enter ``session``, tell ``on_start``, and ``play`` in it; Ctrl-C (or cancelling)
+    ends the play as interrupted rather than raising, so the caller judges what finished."""
+    played: Played[T] = Played()
     try:
         async with session:
-            adapter = session.lease.describe(manifest) if session.lease else None
+            if session.lease is not None:
+                played.adapter = session.lease.describe(session.manifest)
             if on_start is not None:
                 on_start(session)
-            await session.run(requests, on_result=on_result, collected=finished)
+            played.value = await play(session)
     except (asyncio.CancelledError, KeyboardInterrupt):
-        interrupted = True
-    verdict = judge(manifest, finished, config, folder=session.run_folder,
-                    interrupted=interrupted)
-    return BenchRun(config, verdict, session.run_folder.path, adapter)
+        played.interrupted = True
+    return played
 
 
 def run_bench(

@@ -10,7 +10,6 @@ ends with the same ``judge()`` as any other, at the last look's level.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -23,6 +22,7 @@ from pytest_mesocosm.engine.session import (
     BenchRun,
     EpisodeRequest,
     ResultCallback,
+    play_session,
 )
 from pytest_mesocosm.engine.traces import RunFolder
 from pytest_mesocosm.errors import ScoringError
@@ -123,21 +123,13 @@ async def arun_until_decided(
     batches = plan_batches(config)
     finished: list[EpisodeResult] = []
     session = open_session(manifest, config, agent=agent, run_folder=run_folder)
-    look: Look | None = None
-    interrupted = False
-    adapter = None
-    try:
-        async with session:
-            adapter = session.lease.describe(manifest) if session.lease else None
-            if on_start is not None:
-                on_start(session)
-            look = await play_looks(session, batches, finished, on_result=on_result)
-    except (asyncio.CancelledError, KeyboardInterrupt):
-        interrupted = True
+    played = await play_session(
+        session, lambda s: play_looks(s, batches, finished, on_result=on_result),
+        on_start=on_start)
     ran = batches.config(config, len(finished))
     verdict = judge(manifest, finished, ran, folder=session.run_folder,
-                    interrupted=interrupted, look=look)
-    return BenchRun(ran, verdict, session.run_folder.path, adapter)
+                    interrupted=played.interrupted, look=played.value)
+    return BenchRun(ran, verdict, session.run_folder.path, played.adapter)
 
 
 def _offset(on_result: ResultCallback | None, before: int, maximum: int) -> ResultCallback | None:

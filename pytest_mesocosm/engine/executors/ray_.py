@@ -56,6 +56,7 @@ from pytest_mesocosm.engine.session import (
     EpisodeRequest,
     ResultCallback,
     effective_parallel,
+    play_all,
 )
 from pytest_mesocosm.engine.traces import RunFolder
 from pytest_mesocosm.errors import MesocosmError
@@ -383,25 +384,7 @@ class RaySession:
         collected: list[EpisodeResult] | None = None,
     ) -> list[EpisodeResult]:
         """Every request on the cluster; results in input order (see ``BenchSession.run``)."""
-        total = len(requests)
-        done: dict[int, EpisodeResult] = {}
-
-        async def one(index: int, request: EpisodeRequest) -> None:
-            result = await self.run_one(request)
-            done[index] = result
-            if collected is not None:
-                collected.append(result)
-            if on_result is not None:
-                on_result(result, len(done), total)
-
-        tasks = [asyncio.ensure_future(one(i, r)) for i, r in enumerate(requests)]
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        return [done[i] for i in range(total)]
+        return await play_all(self.run_one, requests, on_result=on_result, collected=collected)
 
     @property
     def summary(self) -> str | None:
