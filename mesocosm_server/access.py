@@ -7,6 +7,7 @@ visibility changes) is the same set without the gallery clause.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -62,6 +63,17 @@ def team_ids(db: Session, principal: Principal) -> set[str]:
         select(models.TeamMember.team_id).where(models.TeamMember.user_id == principal.user_id)
     )
     return set(rows)
+
+
+def member_team(db: Session, principal: Principal, team_id: str) -> str:
+    """A team id the caller named for a new resource: canonical, and one of theirs."""
+    try:
+        team_id = str(uuid.UUID(team_id))
+    except ValueError as exc:
+        raise HTTPException(422, "Invalid team_id") from exc
+    if team_id not in team_ids(db, principal):
+        raise HTTPException(403, "Not a member of this team")
+    return team_id
 
 
 def owns_run(db: Session, principal: Principal, run: RunFacts) -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from mesocosm_platform import schemas
 from mesocosm_server import models
-from mesocosm_server.access import team_ids
+from mesocosm_server.access import member_team, team_ids
 from mesocosm_server.db import utcnow
 from mesocosm_server.deps import Caller, Db, Member, Principal
 from mesocosm_server.devenvs.adapters import EnvAdapters
@@ -32,15 +32,7 @@ Env = models.DeveloperEnvironment
 
 
 def _team(db: Db, principal: Principal, team_id: str | None) -> str | None:
-    if team_id is None:
-        return None
-    try:
-        team_id = str(uuid.UUID(team_id))
-    except ValueError as exc:
-        raise HTTPException(422, "Invalid team_id") from exc
-    if team_id not in team_ids(db, principal):
-        raise HTTPException(403, "Not a member of this team")
-    return team_id
+    return None if team_id is None else member_team(db, principal, team_id)
 
 
 def _duplicate(db: Db, principal: Principal, url: str, team_id: str | None) -> Env | None:

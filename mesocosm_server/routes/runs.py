@@ -23,10 +23,10 @@ from mesocosm_server.access import (
     RunHead,
     can_read_run,
     check_readable,
+    member_team,
     owns_run,
     readable_run,
     run_head,
-    team_ids,
 )
 from mesocosm_server.db import utcnow
 from mesocosm_server.deps import AnyUser, Caller, Db, Settings, WorkerWakeup
@@ -78,13 +78,7 @@ def _team(db: Db, principal: AnyUser, team_id: str | None) -> str | None:
         return None
     if principal.kind != "member":
         raise HTTPException(403, "Teams require member login")
-    try:
-        team_id = str(uuid.UUID(team_id))
-    except ValueError as exc:
-        raise HTTPException(422, "Invalid team_id") from exc
-    if team_id not in team_ids(db, principal):
-        raise HTTPException(403, "Not a member of this team")
-    return team_id
+    return member_team(db, principal, team_id)
 
 
 def _body_error(message: str, field: str) -> RequestValidationError:
