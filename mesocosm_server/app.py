@@ -13,6 +13,7 @@ from sqlalchemy.exc import DataError
 
 from mesocosm_server.db import make_engine, migrate, session_factory
 from mesocosm_server.devenvs.adapters import EnvAdapters
+from mesocosm_server.live import LiveTraces
 from mesocosm_server.routes import (
     admin,
     developer,
@@ -59,6 +60,7 @@ def _bench_app(settings: ServerSettings, keys: TokenKeys, engine: Engine) -> Fas
     app.state.settings, app.state.keys = settings, keys
     app.state.sessions = session_factory(engine)
     app.state.wakeup = Wakeup()  # this process's worker, nudged by routes
+    app.state.live = LiveTraces()  # the trace events of the episodes its worker plays
     app.state.adapters = EnvAdapters(app.state.sessions, settings)
     app.add_exception_handler(Exception, _internal_error)
     app.add_exception_handler(DataError, _unstorable_value)

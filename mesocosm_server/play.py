@@ -5,12 +5,14 @@ The run's stored config and the domain's vow become the engine's ``TaskInfo``,
 domain's endpoint (the hosted prompt profile, with the contexts of the techniques the
 run asks for); the result comes back as the engine's record plus the hosted
 episode fields (status, terminal_info) and the trace events, kept in memory and stored
-in the database with the episode's final state.
+in the database with the episode's final state, and passed on as written to watch the
+episode live (live.py).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -28,10 +30,12 @@ ENV_TIMEOUT = 60.0  # seconds per adapter request, as hosted
 
 
 class EventRecorder:
-    """Collects trace events in memory; stands where the engine expects a TraceWriter."""
+    """Collects trace events in memory, passing each to ``on_event`` as it is written;
+    stands where the engine expects a TraceWriter."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_event: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.events: list[dict[str, Any]] = []
+        self.on_event = on_event
         self.started_at = time.time()
         self._t0 = time.monotonic()
 
@@ -40,6 +44,8 @@ class EventRecorder:
         if event == "episode_start":
             record.setdefault("started_at", utc_iso(self.started_at))
         self.events.append(json_safe(record))
+        if self.on_event is not None:
+            self.on_event(self.events[-1])
 
 
 @dataclass
@@ -104,11 +110,13 @@ def techniques(agent_config: dict[str, Any]) -> tuple[TechniqueUse, ...]:
 async def play(
     *, episode_id: str, seed: int | None, env_url: str, domain: dict[str, Any],
     run_config: dict[str, Any], step_cap: int, token_budget: int,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
 ) -> Played:
-    """Play one episode; every failure ends as a ``failed`` episode, never an exception."""
+    """Play one episode; every failure ends as a ``failed`` episode, never an exception.
+    ``on_event`` sees each trace event as it is written."""
     vow = domain["binding_vow"]
     limits = episode_limits(vow, step_cap, token_budget)
-    recorder = EventRecorder()
+    recorder = EventRecorder(on_event)
     agent_config = run_config["agent_config"]
     task = TaskInfo(name=domain.get("name") or vow.get("domain_id", ""),
                     description=vow.get("description") or None,

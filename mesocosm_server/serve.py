@@ -45,7 +45,8 @@ async def _serve(settings: ServerSettings) -> None:
         loop.add_signal_handler(signum, _stop_all, servers)
     sessions, adapters = apps.bench.state.sessions, apps.bench.state.adapters
     await asyncio.to_thread(adapters.reap_orphans)
-    worker = Worker(sessions, settings, apps.bench.state.wakeup, adapters=adapters)
+    worker = Worker(sessions, settings, apps.bench.state.wakeup, adapters=adapters,
+                    live=apps.bench.state.live)
     worker_task = asyncio.create_task(worker.run(stop))
     onboarding = asyncio.create_task(Onboarder(sessions, settings, adapters).run(stop))
     try:

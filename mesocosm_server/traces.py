@@ -28,6 +28,31 @@ def _started(events: list[dict[str, Any]]) -> datetime | None:
     return None
 
 
+def _hosted(episode_id: str, event: dict[str, Any], start: datetime | None, last: int
+            ) -> dict[str, Any]:
+    """One engine event in the hosted shape; ``last`` is the highest step before it."""
+    payload = {k: v for k, v in event.items() if k not in ("event", "t", "step")}
+    kind = str(event.get("event"))
+    raw_step = event.get("step")
+    step = raw_step if isinstance(raw_step, int) else 0
+    if kind in _TURN_EVENTS:
+        step += 1
+    elif kind == "episode_end":
+        step = last
+    if kind == "model_call":
+        payload["text"] = payload.get("raw_text")
+    t = event.get("t")
+    stamp = None
+    if start is not None and isinstance(t, (int, float)):
+        stamp = start + timedelta(seconds=float(t))
+    return {"episode_id": episode_id, "step": step, "timestamp": iso(stamp),
+            "event_type": kind, "payload": payload}
+
+
+def _in_order(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(events, key=lambda e: (e["step"], _ORDER.get(e["event_type"], 50)))
+
+
 def hosted_events(episode_id: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The engine's events of one episode in the hosted TraceEvent shape.
 
@@ -39,34 +64,52 @@ def hosted_events(episode_id: str, events: list[dict[str, Any]]) -> list[dict[st
     out: list[dict[str, Any]] = []
     last = 0
     for event in events:
-        payload = {k: v for k, v in event.items() if k not in ("event", "t", "step")}
-        kind = str(event.get("event"))
-        raw_step = event.get("step")
-        step = raw_step if isinstance(raw_step, int) else 0
-        if kind in _TURN_EVENTS:
-            step += 1
-        elif kind == "episode_end":
-            step = last
-        last = max(last, step)
-        if kind == "model_call":
-            payload["text"] = payload.get("raw_text")
-        t = event.get("t")
-        stamp = None
-        if start is not None and isinstance(t, (int, float)):
-            stamp = start + timedelta(seconds=float(t))
-        out.append({"episode_id": episode_id, "step": step, "timestamp": iso(stamp),
-                    "event_type": kind, "payload": payload})
-    out.sort(key=lambda e: (e["step"], _ORDER.get(e["event_type"], 50)))
-    return out
+        out.append(_hosted(episode_id, event, start, last))
+        last = max(last, out[-1]["step"])
+    return _in_order(out)
+
+
+class HostedStream:
+    """:func:`hosted_events` one event at a time, for watching an episode as it plays.
+
+    The hosted order sorts each step's events by kind, so an event is only in its final
+    place once its step is over. The engine writes ``episode_start`` first, never goes
+    back to an earlier step, and ends a step with its ``step_result`` (only
+    ``episode_end``, sorted last, may follow it in the same step); so a step's events
+    are final when its ``step_result``, an event of a later step, or ``episode_end``
+    is written. The events :meth:`add` returns, joined, are ``hosted_events`` of the
+    whole list, or a prefix of it while the episode plays.
+    """
+
+    def __init__(self, episode_id: str) -> None:
+        self.episode_id = episode_id
+        self._start: datetime | None = None
+        self._last = 0
+        self._open: list[dict[str, Any]] = []  # the current step's events, not yet final
+
+    def add(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        """The hosted events that are final now that ``event`` was written."""
+        if self._start is None:
+            self._start = _started([event])
+        hosted = _hosted(self.episode_id, event, self._start, self._last)
+        self._last = max(self._last, hosted["step"])
+        ready = []
+        if self._open and hosted["step"] > self._open[-1]["step"]:
+            ready, self._open = _in_order(self._open), []
+        self._open.append(hosted)
+        if hosted["event_type"] in ("step_result", "episode_end"):
+            ready, self._open = ready + _in_order(self._open), []
+        return ready
+
+
+def redact_event(event: dict[str, Any]) -> dict[str, Any]:
+    """Reasoning, raw model text, prompts and system prompts replaced for non-owners."""
+    return {**event, "payload": {k: (REDACTED if k in _PRIVATE_PAYLOAD and v else v)
+                                 for k, v in event["payload"].items()}}
 
 
 def redact_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Reasoning, raw model text, prompts and system prompts replaced for non-owners."""
-    return [
-        {**event, "payload": {k: (REDACTED if k in _PRIVATE_PAYLOAD and v else v)
-                              for k, v in event["payload"].items()}}
-        for event in events
-    ]
+    return [redact_event(event) for event in events]
 
 
 def replay(events: list[dict[str, Any]], model: str | None, *, owner: bool) -> list[dict[str, Any]]:

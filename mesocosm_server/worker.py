@@ -11,6 +11,9 @@ replayed and unfinished ones are played again once their lease expires. A run's
 The worker claims when woken (a run was created in this process, or one of its episodes
 ended) and otherwise every ``poll_seconds``, the fallback for work enqueued by another
 process on the same database.
+
+Each episode's trace events go to this process's :class:`LiveTraces` as they are
+written, for the trace sockets; its feed closes once the episode is stored.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mesocosm_server import models
 from mesocosm_server.db import transaction, utcnow
 from mesocosm_server.devenvs.adapters import EnvAdapters, env_id_of
+from mesocosm_server.live import LiveTraces
 from mesocosm_server.play import Played, play
 from mesocosm_server.scores import enough_scoreable, honest_summary, hosted_scores
 from mesocosm_server.settings import ServerSettings
@@ -51,10 +55,12 @@ class Worker:
     """Plays up to ``settings.workers`` episodes at once for this process."""
 
     def __init__(self, sessions: sessionmaker[Session], settings: ServerSettings,
-                 wakeup: Wakeup | None = None, *, adapters: EnvAdapters | None = None) -> None:
+                 wakeup: Wakeup | None = None, *, adapters: EnvAdapters | None = None,
+                 live: LiveTraces | None = None) -> None:
         self.sessions = sessions
         self.settings = settings
         self.wakeup = wakeup or Wakeup()
+        self.live = live or LiveTraces()
         self.adapters = adapters  # developer environments' adapters, started on demand
         self.id = f"worker-{uuid.uuid4().hex[:12]}"
         self.tasks: dict[str, asyncio.Task[None]] = {}
@@ -177,6 +183,14 @@ class Worker:
 
     # -- the loop ----------------------------------------------------------------------
     async def _play(self, claim: Claim) -> None:
+        self.live.open(claim.episode_id)
+        try:
+            played = await self._played(claim)
+            await asyncio.to_thread(self.finish, claim, played)
+        finally:  # after the trace is stored, so a socket finds it there
+            self.live.close(claim.episode_id)
+
+    async def _played(self, claim: Claim) -> Played:
         domain = claim.domain
         url = claim.run_config.get("env_url") or (domain.get("endpoint") or {}).get("url")
         try:
@@ -185,15 +199,15 @@ class Worker:
             env_id = env_id_of(str(url))
             if env_id is not None and self.adapters is not None:
                 url = await asyncio.to_thread(self.adapters.url, env_id)
-            played = await play(
+            return await play(
                 episode_id=claim.episode_id, seed=claim.seed, env_url=str(url), domain=domain,
                 run_config=claim.run_config, step_cap=self.settings.max_episode_steps,
-                token_budget=self.settings.max_tokens_per_episode)
+                token_budget=self.settings.max_tokens_per_episode,
+                on_event=partial(self.live.publish, claim.episode_id))
         except LookupError as exc:
             result = EpisodeResult(claim.episode_id, claim.seed, EpisodeStatus.ENV_ERROR,
                                    error=str(exc))
-            played = Played(result, "failed", {"error": str(exc)}, [])
-        await asyncio.to_thread(self.finish, claim, played)
+            return Played(result, "failed", {"error": str(exc)}, [])
 
     async def run(self, stop: asyncio.Event) -> None:
         """Claim, play and renew until ``stop`` is set; unfinished episodes are released."""

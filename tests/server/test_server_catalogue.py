@@ -15,6 +15,7 @@ import pytest
 from fakes.ollama_server import FakeOllama
 from platform_kit import Platform, wordle_domain
 from test_hosted_profile import FREE_CLOSING
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 REDACTED = "[redacted: not visible on public gallery]"
@@ -193,3 +194,51 @@ def test_a_cancel_message_closes_the_socket_before_the_episode_ends(
             assert list(socket) == []
         assert client.get(f"/v1/runs/{run['id']}").json()["status"] == "running"
         _wait(client, run["id"])
+
+
+def test_the_socket_streams_an_episode_live_while_it_plays(
+    server: Platform, world: dict[str, Any]
+) -> None:
+    with server.client(world["alice"]) as client:
+        run = client.post("/v1/runs", json={
+            "domain_id": "cat", "binding_vow_version": "1.0.0", "seed_set": [0],
+            "agent_config": {"model": "ollama/llama3.2", "system_prompt": "Be brief."}}).json()
+        episodes = f"/v1/runs/{run['id']}/episodes"
+        episode_id = client.get(episodes).json()[0]["id"]
+        with connect(_socket_url(server, episode_id, world["alice"])) as mine:
+            first = json.loads(mine.recv(timeout=60))
+            status_then = client.get(episodes).json()[0]["status"]
+            with pytest.raises(InvalidStatus) as refused:  # others read finished runs only
+                connect(_socket_url(server, episode_id, world["bob"]))
+            owner = [first, *(json.loads(m) for m in mine)]
+        assert client.get(episodes).json()[0]["status"] == "completed"
+        stored = client.get(f"/v1/runs/{run['id']}/traces").json()[episode_id]
+    assert status_then == "running"  # the first event came while the episode played
+    assert refused.value.response.status_code == 403
+    assert first["event_type"] == "episode_start"
+    assert owner == stored and len(owner) == len(world["traces"])  # each event once
+
+
+def test_an_episode_played_by_another_server_arrives_whole_when_it_ends(
+    server: Platform, world: dict[str, Any]
+) -> None:
+    # a second server on the same database (and key) whose worker only claims at start
+    watcher = Platform(server.data_dir, server.database_url,
+                       env={"MESOCOSM_SERVER_POLL_SECONDS": "3600"}).start()
+    try:
+        time.sleep(1.0)  # its worker's claim at start has found nothing to play
+        with server.client(world["alice"]) as client:
+            run = client.post("/v1/runs", json={
+                "domain_id": "cat", "binding_vow_version": "1.0.0", "seed_set": [0],
+                "agent_config": {"model": "ollama/llama3.2"}}).json()
+            episodes = f"/v1/runs/{run['id']}/episodes"
+            episode_id = client.get(episodes).json()[0]["id"]
+            with connect(_socket_url(watcher, episode_id, world["alice"])) as socket:
+                first = json.loads(socket.recv(timeout=60))
+                status_then = client.get(episodes).json()[0]["status"]
+                shown = [first, *(json.loads(m) for m in socket)]
+            stored = client.get(f"/v1/runs/{run['id']}/traces").json()[episode_id]
+    finally:
+        watcher.stop()
+    assert status_then == "completed"
+    assert shown == stored
