@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_mesocosm.errors import MesocosmError
-from pytest_mesocosm.plugin import REPORT_KEY, RUN_ID_KEY
+from pytest_mesocosm.plugin import DIST_KEY, REPORT_KEY, RUN_ID_KEY
 from pytest_mesocosm.plugin.options import Settings
 
 if TYPE_CHECKING:
@@ -49,8 +49,9 @@ class ReportingPlugin:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
-        """xdist controller: hand every worker the same run id."""
+        """xdist controller: hand every worker the same run id, and how items are dealt."""
         node.workerinput[RUN_ID_KEY] = self.run_id
+        node.workerinput[DIST_KEY] = self.config.getoption("dist")
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:

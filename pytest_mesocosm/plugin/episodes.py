@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_mesocosm.adapter.ahead import stop_unclaimed
 from pytest_mesocosm.engine.outcomes import EpisodeResult
 from pytest_mesocosm.engine.session import EpisodeRequest
 from pytest_mesocosm.engine.traces import RunFolder
 from pytest_mesocosm.manifest.models import MANIFEST_NAME, Manifest
-from pytest_mesocosm.plugin import REPORT_KEY
+from pytest_mesocosm.plugin import REPORT_KEY, distributed_by_load
 from pytest_mesocosm.plugin.items import EpisodeItem, ManifestFile
 from pytest_mesocosm.plugin.lookahead import Lookahead
 from pytest_mesocosm.plugin.options import Settings
@@ -92,7 +93,7 @@ class EpisodePlugin:
         manifests = list({id(item.manifest): item.manifest for item in session.items
                           if isinstance(item, EpisodeItem)}.values())
         if self.worker_id is not None:
-            manifests = manifests[:1] if getattr(option, "dist", None) == "load" else []
+            manifests = manifests[:1] if distributed_by_load(session.config) else []
         for manifest in manifests:
             self.runner.prepare(manifest)
 
@@ -139,6 +140,7 @@ class EpisodePlugin:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.runner.close()
+        stop_unclaimed()  # spawned ahead for a manifest no session asked for
 
     def pytest_unconfigure(self) -> None:
         self.runner.close()
