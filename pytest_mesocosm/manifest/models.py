@@ -33,8 +33,8 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from pytest_mesocosm.errors import ManifestError
-from pytest_mesocosm.manifest import MANIFEST_NAME as MANIFEST_NAME  # re-exported
 from pytest_mesocosm.manifest.messages import RULE_ERROR, Issue, issues_from
+from pytest_mesocosm.manifest.name import MANIFEST_NAME as MANIFEST_NAME  # re-exported
 from pytest_mesocosm.manifest.rules import (
     RULES_VERSION,
     VERSION_PATTERN,

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from pytest_mesocosm.manifest import MANIFEST_NAME
+from pytest_mesocosm.manifest.name import MANIFEST_NAME
 from pytest_mesocosm.plugin import distributed_by_load
 from pytest_mesocosm.plugin.options import Settings
 
