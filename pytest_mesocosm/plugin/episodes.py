@@ -8,6 +8,7 @@ the summary, the way pytest-xdist keeps its controller and worker sides apart.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,6 +87,10 @@ class EpisodePlugin:
         every worker is first sent items from the head of the list, so it starts the first
         manifest's session only (the others start when their first episode is asked for).
         """
+        # What exists now (modules, manifests, items) lives until the process ends: out of
+        # the collector's sight, the full collections pytest runs at exit (5 in a row, to
+        # report unraisable exceptions) and those of the run itself skip it (60 ms here).
+        gc.freeze()
         option = session.config.option
         aborts = session.testsfailed and not option.continue_on_collection_errors
         if option.collectonly or aborts or not isinstance(self.runner, EpisodeRunner):
