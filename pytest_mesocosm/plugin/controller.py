@@ -7,6 +7,7 @@ on its test report, judges each manifest once at the end and prints the summary.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import threading
 from collections.abc import Generator
@@ -82,6 +83,7 @@ class ReportingPlugin:
         if self.aggregator is None:  # the xdist controller imports the judge only now,
             from pytest_mesocosm.plugin.report import Aggregator  # not before its workers
 
+            gc.freeze()  # the modules just imported live to the end: see EpisodePlugin
             self.aggregator = Aggregator()
         self.aggregator.add(report.nodeid, getattr(report, REPORT_KEY))
 
