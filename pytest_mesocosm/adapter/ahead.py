@@ -11,10 +11,11 @@ what nobody adopted. This module imports no more than the process runner needs.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from pytest_mesocosm.adapter.process import AdapterProcess
 from pytest_mesocosm.errors import AdapterStartError
@@ -41,6 +42,21 @@ def _environ() -> dict[str, str]:
 
 def _key(adapter: Path, python: str | None) -> _Key:
     return adapter.resolve(), python or sys.executable
+
+
+def adapter_named_in(manifest: Path) -> Path | None:
+    """The adapter file a manifest names, read as plain JSON (no validation, no pydantic);
+    None unless it is what validation accepts: a relative path inside its folder."""
+    try:
+        adapter = json.loads(manifest.read_text(encoding="utf-8")).get("adapter")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(adapter, str) or not adapter:
+        return None
+    relative = PurePosixPath(adapter)
+    if relative.is_absolute() or ".." in relative.parts:
+        return None
+    return manifest.parent / adapter
 
 
 def spawn_ahead(adapter: Path, *, python: str | None, log_dir: Path) -> AdapterProcess | None:
@@ -79,6 +95,13 @@ def adopt(adapter: Path, *, python: str | None, log_path: Path) -> AdapterProces
         _discard(ahead)
         return None
     return ahead.process
+
+
+def stop_ahead(adapter: Path, *, python: str | None) -> None:
+    """Stop the adapter spawned ahead for this file, if any: the run uses another."""
+    ahead = _AHEAD.pop(_key(adapter, python), None)
+    if ahead is not None:
+        _discard(ahead)
 
 
 def stop_unclaimed() -> None:

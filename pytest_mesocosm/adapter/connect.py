@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_mesocosm.adapter import AdapterClient, AdapterProcess
-from pytest_mesocosm.adapter.ahead import adopt
+from pytest_mesocosm.adapter.ahead import adopt, stop_ahead
 from pytest_mesocosm.engine.config import BenchConfig
 from pytest_mesocosm.errors import AdapterError, AdapterStartError, AdapterUnreachable, EnvError
 from pytest_mesocosm.manifest.models import Manifest
@@ -114,6 +114,7 @@ async def adapter_for(
     if config.env_url:
         health = await probe(config.env_url, setting=setting)
         if health is not None:
+            await asyncio.to_thread(stop_ahead, manifest.adapter_path, python=config.python)
             check_same_env(manifest, config.env_url, health)
             yield AdapterLease(config.env_url, started=False, health=health)
             return

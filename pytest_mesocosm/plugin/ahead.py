@@ -10,11 +10,11 @@ costs only an adapter that nothing adopts, stopped as the session ends
 from __future__ import annotations
 
 import fnmatch
-import json
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pytest
 
+from pytest_mesocosm.adapter.ahead import adapter_named_in, spawn_ahead
 from pytest_mesocosm.manifest.name import MANIFEST_NAME
 from pytest_mesocosm.plugin import distributed_by_load
 from pytest_mesocosm.plugin.options import Settings
@@ -30,14 +30,12 @@ def spawn_first_adapter(config: pytest.Config, settings: Settings) -> None:
         return  # this worker starts a session only once it is sent an episode
     adapter = _first_adapter(config)
     if adapter is not None:
-        from pytest_mesocosm.adapter.ahead import spawn_ahead
-
         spawn_ahead(adapter, python=bench.python, log_dir=bench.runs_dir)
 
 
 def _first_adapter(config: pytest.Config) -> Path | None:
     """The adapter file of the first manifest among pytest's path arguments or the
-    folders right inside them (in pytest's order), if its path is a plain one."""
+    folders right inside them (in pytest's order)."""
     here = config.invocation_params.dir
     skip = config.getini("norecursedirs")
     for arg in config.args:
@@ -51,18 +49,7 @@ def _first_adapter(config: pytest.Config) -> Path | None:
         else:
             continue
         for manifest in candidates:
-            adapter = _adapter_of(manifest)
+            adapter = adapter_named_in(manifest)
             if adapter is not None:
                 return adapter
     return None
-
-
-def _adapter_of(manifest: Path) -> Path | None:
-    try:
-        adapter = json.loads(manifest.read_text(encoding="utf-8")).get("adapter")
-    except (OSError, ValueError, AttributeError):
-        return None
-    # what the manifest's validation accepts: a relative path inside its folder
-    plain = isinstance(adapter, str) and adapter and not PurePosixPath(adapter).is_absolute() \
-        and ".." not in PurePosixPath(adapter).parts
-    return manifest.parent / adapter if plain else None
