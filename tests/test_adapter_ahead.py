@@ -87,3 +87,12 @@ def test_an_adapter_that_cannot_spawn_is_left_to_adapter_for(tmp_path: Path) -> 
     runs = tmp_path / "runs"
     assert spawn_ahead(tmp_path / "missing.py", python=None, log_dir=runs) is None
     assert not runs.exists()
+
+
+def test_a_log_folder_that_cannot_be_made_is_left_to_adapter_for(
+    manifest: Manifest, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert spawn_ahead(manifest.adapter_path, python=None, log_dir=blocker / "runs") is None
+    assert blocker.read_text() == ""

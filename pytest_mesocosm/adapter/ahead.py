@@ -1,7 +1,8 @@
 """Adapters spawned before anything asks for them, so they boot while the caller starts.
 
-A front end that knows early which adapter its run will need (the pytest plugin, while
-pytest configures and before the engine's own imports) spawns it here;
+A front end that knows early which adapter its run will need (the pytest plugin as
+pytest configures, ``mesocosm run local`` as it parses its flags: both before the
+engine's own imports) spawns it here;
 :func:`~pytest_mesocosm.adapter.connect.adapter_for` then adopts it instead of spawning
 one, if it is the same file run by the same interpreter with the same environment, so
 the run sees exactly the adapter it would have started. :func:`stop_unclaimed` stops
@@ -113,8 +114,8 @@ def stop_unclaimed() -> None:
 def _discard(ahead: _Ahead) -> None:
     ahead.process.stop()
     log = ahead.process.log_path
-    if log is not None:
-        log.unlink(missing_ok=True)
-    if ahead.made_dir is not None:
-        with contextlib.suppress(OSError):  # not empty: something else wrote there
-            ahead.made_dir.rmdir()
+    with contextlib.suppress(OSError):  # never made (a file in the way): nothing to remove
+        if log is not None:
+            log.unlink(missing_ok=True)
+        if ahead.made_dir is not None:
+            ahead.made_dir.rmdir()  # unless something else wrote there meanwhile
