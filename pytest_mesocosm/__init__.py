@@ -51,6 +51,8 @@ FRONT_END_SEAM = (
     "pytest_mesocosm.engine.loop",  # one event loop closed the same way everywhere
     "pytest_mesocosm.errors",  # the exception tree front ends map to exit codes
     "pytest_mesocosm.manifest.models",  # MANIFEST_NAME, load_manifest
+    "pytest_mesocosm.manifest.name",  # MANIFEST_NAME without pydantic, to find one early
+    "pytest_mesocosm.adapter.ahead",  # the adapter spawned before the engine is imported
     "pytest_mesocosm.adapter.conformance",  # the contract rules as test items
     "pytest_mesocosm.adapter.connect",  # adapter_for
     "pytest_mesocosm.scoring.gate",  # threshold syntax checks at option time

@@ -18,6 +18,7 @@ from mesocosm_cli.context import CliContext, bench_url_option, pass_cli
 from mesocosm_cli.exit_codes import ENV, FAILED, INCONCLUSIVE, INTERRUPTED, MODEL, CliError
 from mesocosm_cli.localenv import find_manifest
 from pytest_mesocosm.engine.config import DEFAULT_MODEL, DEFAULT_RUNS_DIR, BenchConfig
+from pytest_mesocosm.errors import MesocosmError
 
 if TYPE_CHECKING:
     from pytest_mesocosm import BenchRun, EpisodeResult, Verdict
@@ -185,6 +186,31 @@ def interpreter(python: str | None) -> str | None:
 @click.pass_context
 def local(ctx: click.Context, obj: CliContext, **opts: Any) -> None:
     """Bench locally with Ollama (or any model) and benchanything.json."""
+    from pytest_mesocosm.adapter.ahead import stop_unclaimed
+
+    _spawn_adapter_ahead(opts)
+    try:
+        _play(ctx, obj, opts)
+    finally:
+        stop_unclaimed()
+
+
+def _spawn_adapter_ahead(opts: dict[str, Any]) -> None:
+    """Spawn the manifest's adapter before the engine is imported, so it boots meanwhile;
+    the run adopts it if nothing answers at the env URL (else it is stopped)."""
+    from pytest_mesocosm.adapter.ahead import adapter_named_in, spawn_ahead
+
+    if opts["executor"] != "asyncio" or opts["resume_dir"] is not None:
+        return
+    try:
+        adapter = adapter_named_in(find_manifest(opts["manifest_path"]))
+    except MesocosmError:
+        return  # said once the run loads the manifest
+    if adapter is not None:
+        spawn_ahead(adapter, python=interpreter(opts["python"]), log_dir=opts["runs_dir"])
+
+
+def _play(ctx: click.Context, obj: CliContext, opts: dict[str, Any]) -> None:
     from pytest_mesocosm import load_manifest, make_agent, run_bench
     from pytest_mesocosm.engine.config import build_config
     from pytest_mesocosm.engine.resume import plan_resume, run_resume

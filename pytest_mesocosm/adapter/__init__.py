@@ -4,22 +4,40 @@ One import path for both halves, which live in their own modules (one job each):
 :mod:`pytest_mesocosm.adapter.client` speaks the wire contract, and
 :mod:`pytest_mesocosm.adapter.process` runs ``python adapter.py --port N``. Built on
 them: :mod:`~pytest_mesocosm.adapter.connect` (``adapter_for()``: a URL, or the started
-process) and :mod:`~pytest_mesocosm.adapter.conformance` (the contract checks), which
-import the two halves from here.
+process), :mod:`~pytest_mesocosm.adapter.ahead` (adapters spawned before they are asked
+for) and :mod:`~pytest_mesocosm.adapter.conformance` (the contract checks).
+
+The names are imported on first use, so spawning a process early does not wait for
+the client's aiohttp.
 """
 
 from __future__ import annotations
 
-from pytest_mesocosm.adapter.client import (
-    AdapterClient,
-    Observation,
-    StepResponse,
-    parse_flag,
-    parse_observation,
-    parse_reward,
-    parse_step,
-)
-from pytest_mesocosm.adapter.process import AdapterProcess
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_mesocosm.adapter.client import (
+        AdapterClient,
+        Observation,
+        StepResponse,
+        parse_flag,
+        parse_observation,
+        parse_reward,
+        parse_step,
+    )
+    from pytest_mesocosm.adapter.process import AdapterProcess
+
+_HOMES = {
+    "AdapterClient": "client",
+    "AdapterProcess": "process",
+    "Observation": "client",
+    "StepResponse": "client",
+    "parse_flag": "client",
+    "parse_observation": "client",
+    "parse_reward": "client",
+    "parse_step": "client",
+}
 
 __all__ = [
     "AdapterClient",
@@ -31,3 +49,16 @@ __all__ = [
     "parse_reward",
     "parse_step",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'pytest_mesocosm.adapter' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"pytest_mesocosm.adapter.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

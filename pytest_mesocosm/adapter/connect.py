@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_mesocosm.adapter import AdapterClient, AdapterProcess
+from pytest_mesocosm.adapter.ahead import adopt, stop_ahead
 from pytest_mesocosm.engine.config import BenchConfig
 from pytest_mesocosm.errors import AdapterError, AdapterStartError, AdapterUnreachable, EnvError
 from pytest_mesocosm.manifest.models import Manifest
@@ -107,12 +108,13 @@ async def adapter_for(
     ``config.env_url`` must answer, unless ``config.start_if_absent`` (then it is only
     where to look first); ``setting`` names where the URL came from, for messages.
     Without a URL, the manifest's adapter is started with ``config.python``, its output
-    in ``log_path``.
+    in ``log_path`` (or the one spawned ahead for it is adopted: :mod:`.ahead`).
     """
     fallback = None
     if config.env_url:
         health = await probe(config.env_url, setting=setting)
         if health is not None:
+            await asyncio.to_thread(stop_ahead, manifest.adapter_path, python=config.python)
             check_same_env(manifest, config.env_url, health)
             yield AdapterLease(config.env_url, started=False, health=health)
             return
@@ -123,7 +125,8 @@ async def adapter_for(
                 "started for the run"
             )
         fallback = config.env_url
-    process = AdapterProcess(manifest.adapter_path, python=config.python, log_path=log_path)
+    process = adopt(manifest.adapter_path, python=config.python, log_path=log_path) or \
+        AdapterProcess(manifest.adapter_path, python=config.python, log_path=log_path)
     try:
         try:
             await asyncio.to_thread(process.start)

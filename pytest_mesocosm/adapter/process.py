@@ -145,6 +145,8 @@ class AdapterProcess:
         self._log_path = Path(log_path) if log_path is not None else None
         self._proc: subprocess.Popen[bytes] | None = None
         self._finalizer: weakref.finalize | None = None
+        self._spawned_ahead = False  # spawn() ran; start() waits for it, not spawns again
+        self._ready = False  # /health answered
 
     def __enter__(self) -> AdapterProcess:
         return self.start()
@@ -181,38 +183,71 @@ class AdapterProcess:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    def spawn(self) -> AdapterProcess:
+        """Run the child without waiting for it: start() then waits for its /health.
+
+        A caller that knows early which adapter it will need spawns it, and the adapter
+        boots while the caller finishes its own start-up.
+        """
+        adapter = self._checked_path()
+        self._launch(adapter)
+        self._spawned_ahead = True
+        return self
+
     def start(self) -> AdapterProcess:
-        """Spawn the adapter and block until GET /health answers 200; no-op if running."""
-        if self.running:
+        """Spawn the adapter (unless spawn() did) and block until GET /health answers 200;
+        no-op if it already answered."""
+        if self._ready and self.running:
             return self
+        adapter = self._checked_path()
+        launched, self._spawned_ahead = self._spawned_ahead, False
+        attempts_left = 1 if self._requested_port is not None else _PORT_RETRIES
+        while True:
+            attempts_left -= 1
+            if not launched:
+                self._launch(adapter)
+            launched = False
+            try:
+                self._wait_healthy(adapter)
+            except AdapterStartError:
+                assert self._log_path is not None
+                clash = "address already in use" in tail(self._log_path).lower()
+                if attempts_left == 0 or not clash:
+                    raise
+                continue
+            self._ready = True
+            return self
+
+    def move_log(self, path: Path) -> None:
+        """Rename the log file the child writes to (it keeps writing to the same file);
+        raises OSError when it cannot, e.g. across file systems."""
+        assert self._log_path is not None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._log_path, path)
+        self._log_path = path
+
+    def _checked_path(self) -> Path:
         adapter = self.adapter.resolve()
         if not adapter.is_file():
             raise AdapterStartError(
                 f"adapter file {self.adapter} does not exist; check the manifest's \"adapter\" "
                 "path (relative to the manifest's folder)"
             )
+        return adapter
+
+    def _launch(self, adapter: Path) -> None:
+        """Pick the port (or check the requested one is free) and spawn the child."""
         if self._log_path is None:
             fd, name = tempfile.mkstemp(prefix=f"mesocosm-adapter-{adapter.parent.name}-",
                                         suffix=".log")
             os.close(fd)
             self._log_path = Path(name)
-        attempts_left = 1 if self._requested_port is not None else _PORT_RETRIES
-        while True:
-            attempts_left -= 1
-            if self._requested_port is not None:
-                _ensure_port_free(self.host, self._requested_port)
-                self._port = self._requested_port
-            else:
-                self._port = _free_port(self.host)
-            self._spawn(adapter, self._port)
-            try:
-                self._wait_healthy(adapter)
-            except AdapterStartError:
-                clash = "address already in use" in tail(self._log_path).lower()
-                if attempts_left == 0 or not clash:
-                    raise
-                continue
-            return self
+        if self._requested_port is not None:
+            _ensure_port_free(self.host, self._requested_port)
+            self._port = self._requested_port
+        else:
+            self._port = _free_port(self.host)
+        self._spawn(adapter, self._port)
 
     def exit_note(self, wait: float = 0.2) -> str | None:
         """Why the adapter stopped answering, if it exited: its code and its log's tail.

@@ -34,6 +34,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from pytest_mesocosm.errors import ManifestError
 from pytest_mesocosm.manifest.messages import RULE_ERROR, Issue, issues_from
+from pytest_mesocosm.manifest.name import MANIFEST_NAME as MANIFEST_NAME  # re-exported
 from pytest_mesocosm.manifest.rules import (
     RULES_VERSION,
     VERSION_PATTERN,
@@ -44,7 +45,6 @@ from pytest_mesocosm.manifest.rules import (
 )
 from pytest_mesocosm.schemas import SCHEMA_FILE
 
-MANIFEST_NAME = "benchanything.json"
 MANIFEST_SCHEMA = "benchanything_manifest"
 REGISTER_SCHEMA = "domain_register"
 

@@ -16,7 +16,7 @@ modules here only adapt it to pytest:
 ``runner``     one event loop, sessions, look-ahead   ``failures``  last turns of a failed episode
 ``lookahead``  which items this process runs next     ``scheduling`` xdist: P items per worker
 ``golden``     golden files as items, and recording   ``resume``    --mesocosm-resume
-``decided``    --mesocosm-until-decided's extra batches
+``decided``    --mesocosm-until-decided's extra batches  ``ahead``  the first adapter, spawned early
 """
 
 from __future__ import annotations
@@ -35,6 +35,13 @@ REPORTER_NAME = "mesocosm-report"
 STATE: pytest.StashKey[EpisodePlugin] = pytest.StashKey()
 REPORT_KEY = "mesocosm"  # the test report attribute that carries an episode's result
 RUN_ID_KEY = "mesocosm_run_id"  # workerinput key: one run id for the controller and workers
+DIST_KEY = "mesocosm_dist"  # workerinput key: the controller's --dist (a worker's says "no")
+
+
+def distributed_by_load(config: pytest.Config) -> bool:
+    """An xdist worker of a ``--dist load`` run: it is first sent items from the head of
+    the list, so it will play the first manifest's episodes."""
+    return (getattr(config, "workerinput", None) or {}).get(DIST_KEY) == "load"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -58,6 +65,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # the xdist controller only schedules: the engine is not imported there, unless it
     # must check a --mesocosm-platform session before any worker starts
     if settings.platform is not None or not _xdist_controller(config):
+        if settings.platform is None:  # it boots while the engine below is imported
+            from pytest_mesocosm.plugin.ahead import spawn_first_adapter
+
+            spawn_first_adapter(config, settings)
         from pytest_mesocosm.plugin.episodes import EpisodePlugin
 
         plugin = EpisodePlugin(config, settings, run_id=run_id)
@@ -73,6 +84,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
     show_notices(config)
     config.pluginmanager.register(ManifestsOnly(bool(settings.only)), "mesocosm-only")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.getoption("mesocosm"):  # nothing outlives the run, whatever stopped it
+        from pytest_mesocosm.adapter.ahead import stop_unclaimed
+
+        stop_unclaimed()
 
 
 def _configure_golden(config: pytest.Config, settings: Settings, *, enabled: bool) -> None:

@@ -7,6 +7,7 @@ on its test report, judges each manifest once at the end and prints the summary.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import threading
 from collections.abc import Generator
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_mesocosm.errors import MesocosmError
-from pytest_mesocosm.plugin import REPORT_KEY, RUN_ID_KEY
+from pytest_mesocosm.plugin import DIST_KEY, REPORT_KEY, RUN_ID_KEY
 from pytest_mesocosm.plugin.options import Settings
 
 if TYPE_CHECKING:
@@ -49,8 +50,9 @@ class ReportingPlugin:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
-        """xdist controller: hand every worker the same run id."""
+        """xdist controller: hand every worker the same run id, and how items are dealt."""
         node.workerinput[RUN_ID_KEY] = self.run_id
+        node.workerinput[DIST_KEY] = self.config.getoption("dist")
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
@@ -81,6 +83,7 @@ class ReportingPlugin:
         if self.aggregator is None:  # the xdist controller imports the judge only now,
             from pytest_mesocosm.plugin.report import Aggregator  # not before its workers
 
+            gc.freeze()  # the modules just imported live to the end: see EpisodePlugin
             self.aggregator = Aggregator()
         self.aggregator.add(report.nodeid, getattr(report, REPORT_KEY))
 

@@ -8,17 +8,19 @@ the summary, the way pytest-xdist keeps its controller and worker sides apart.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_mesocosm.adapter.ahead import stop_unclaimed
 from pytest_mesocosm.engine.outcomes import EpisodeResult
 from pytest_mesocosm.engine.session import EpisodeRequest
 from pytest_mesocosm.engine.traces import RunFolder
 from pytest_mesocosm.manifest.models import MANIFEST_NAME, Manifest
-from pytest_mesocosm.plugin import REPORT_KEY
+from pytest_mesocosm.plugin import REPORT_KEY, distributed_by_load
 from pytest_mesocosm.plugin.items import EpisodeItem, ManifestFile
 from pytest_mesocosm.plugin.lookahead import Lookahead
 from pytest_mesocosm.plugin.options import Settings
@@ -85,6 +87,10 @@ class EpisodePlugin:
         every worker is first sent items from the head of the list, so it starts the first
         manifest's session only (the others start when their first episode is asked for).
         """
+        # What exists now (modules, manifests, items) lives until the process ends: out of
+        # the collector's sight, the full collections pytest runs at exit (5 in a row, to
+        # report unraisable exceptions) and those of the run itself skip it (60 ms here).
+        gc.freeze()
         option = session.config.option
         aborts = session.testsfailed and not option.continue_on_collection_errors
         if option.collectonly or aborts or not isinstance(self.runner, EpisodeRunner):
@@ -92,7 +98,7 @@ class EpisodePlugin:
         manifests = list({id(item.manifest): item.manifest for item in session.items
                           if isinstance(item, EpisodeItem)}.values())
         if self.worker_id is not None:
-            manifests = manifests[:1] if getattr(option, "dist", None) == "load" else []
+            manifests = manifests[:1] if distributed_by_load(session.config) else []
         for manifest in manifests:
             self.runner.prepare(manifest)
 
@@ -139,6 +145,7 @@ class EpisodePlugin:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.runner.close()
+        stop_unclaimed()  # spawned ahead for a manifest no session asked for
 
     def pytest_unconfigure(self) -> None:
         self.runner.close()

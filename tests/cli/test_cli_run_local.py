@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 from collections.abc import Callable
@@ -344,3 +345,52 @@ def test_model_that_cannot_play_stops_the_run(
     assert _error_line(result).startswith("Error: Ollama is not answering at http://127.0.0.1:")
     assert "ollama serve" in _error_line(result)
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------ the adapter spawned ahead
+
+
+def _processes_in(folder: Path) -> set[int]:
+    """The pids of the processes whose working directory is ``folder`` (Linux /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if Path(os.readlink(entry / "cwd")) == folder:
+                    found.add(int(entry.name))
+            except OSError:
+                continue  # gone, or not ours to read
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="reads /proc")
+def test_the_adapter_spawned_ahead_is_the_one_the_run_uses(
+    invoke: Invoke, cli_env: Path, dead_url: str
+) -> None:
+    repo = cli_env / "wordle"
+    shutil.copytree(WORDLE, repo, ignore=shutil.ignore_patterns("__pycache__"))
+    result = invoke("run", "local", "--manifest", str(repo), "--env-url", dead_url, "--model",
+                    "script:solver.py:policy", "--episodes", "2", "--out", "runs", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "started the manifest's adapter adapter.py" in result.output
+    (run_dir,) = (cli_env / "runs").iterdir()
+    assert (run_dir / "adapter.log").is_file()
+    assert list((cli_env / "runs").rglob(".adapter-ahead-*")) == []  # adopted: its log moved
+    assert _processes_in(repo) == set()
+
+
+@pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="reads /proc")
+def test_an_adapter_answering_at_the_url_stops_the_one_spawned_ahead(
+    invoke: Invoke, cli_env: Path, start_adapter: Callable[[Path], str]
+) -> None:
+    repo = cli_env / "wordle"
+    shutil.copytree(WORDLE, repo, ignore=shutil.ignore_patterns("__pycache__"))
+    url = start_adapter(repo / "adapter.py")
+    running = _processes_in(repo)
+    assert len(running) == 1
+    result = invoke("run", "local", "--manifest", str(repo), "--env-url", url, "--model",
+                    "script:solver.py:policy", "--episodes", "1", "--out", "runs", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert f"using the adapter at {url}" in result.output
+    assert _processes_in(repo) == running  # the one spawned ahead is gone
+    assert list(cli_env.rglob(".adapter-ahead-*")) == []

@@ -1,0 +1,3 @@
+"""The manifest file's name, in a module of its own: finding one imports no pydantic."""
+
+MANIFEST_NAME = "benchanything.json"
