@@ -17,7 +17,11 @@ ARGS = ("--mesocosm-model", "script:slow.py:policy", "--mesocosm-episodes", "10"
         "--mesocosm-threshold", "win_rate>=0.5", "-p", "no:cacheprovider")
 
 
-def test_a_run_stopped_by_sigint_resumes_to_the_same_results(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "xdist"])
+def test_a_run_stopped_by_sigint_resumes_to_the_same_results(
+    pytester: pytest.Pytester, workers: tuple[str, ...]
+) -> None:
+    """Resumed alone or by xdist workers (each plays into a subfolder of the run's own)."""
     folder = copy_example(pytester, "wordle")
     shutil.rmtree(folder / ".mesocosm")
     (folder / "slow.py").write_text(SLOW_SOLVER)
@@ -39,7 +43,7 @@ def test_a_run_stopped_by_sigint_resumes_to_the_same_results(pytester: pytest.Py
     assert partial["interrupted"] is True and 3 <= len(partial["results"]) < 10
     kept = [f"seed={r['seed']}" for r in partial["results"]]
 
-    resumed = mesocosm(pytester, *ARGS, f"--mesocosm-resume={run_dir}")
+    resumed = mesocosm(pytester, *ARGS, *workers, f"--mesocosm-resume={run_dir}")
     assert resumed.ret == pytest.ExitCode.OK
     resumed.assert_outcomes(passed=10)
     assert list(runs.iterdir()) == [run_dir]  # the same run, finished in its folder
