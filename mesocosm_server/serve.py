@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import threading
 from collections.abc import Iterator
 
 import anyio.to_thread
@@ -15,6 +16,7 @@ import uvicorn
 
 from mesocosm_server.app import create_app
 from mesocosm_server.devenvs.onboarding import Onboarder
+from mesocosm_server.notify import listen_for_work
 from mesocosm_server.settings import ServerSettings
 from mesocosm_server.worker import Worker
 
@@ -48,11 +50,15 @@ async def _serve(settings: ServerSettings) -> None:
     worker = Worker(sessions, settings, apps.bench.state.wakeup, adapters=adapters,
                     live=apps.bench.state.live)
     worker_task = asyncio.create_task(worker.run(stop))
+    listening = threading.Event()
+    if settings.workers and apps.engine.dialect.name == "postgresql":
+        listen_for_work(settings.sqlalchemy_url, apps.bench.state.wakeup, listening)
     onboarding = asyncio.create_task(Onboarder(sessions, settings, adapters).run(stop))
     try:
         await asyncio.gather(*(server.serve() for server in servers))
     finally:
         stop.set()
+        listening.set()
         onboarding.cancel()  # a job in progress is given back, pending
         with contextlib.suppress(asyncio.CancelledError):
             await worker_task

@@ -26,7 +26,7 @@ class ServerSettings(BaseSettings):
     database_url: str = ""  # empty: SQLite in data_dir/server.db
     data_dir: Path = DEFAULT_DATA_DIR
     key_file: Path | None = None  # empty: data_dir/server.key (beside the SQLite file)
-    workers: int = Field(default=10, ge=1)  # episodes played at once by this process
+    workers: int = Field(default=10, ge=0)  # episodes played at once by this process (0: none)
     request_threads: int = Field(default=40, ge=1)  # routes served at once (thread pool)
     allow_local_endpoints: bool = False
     models: list[str] = Field(default_factory=list)  # empty: every model allowed

@@ -42,8 +42,9 @@ def _database_option(f: Any) -> Any:
               help="The bench API alone on 127.0.0.1 (default 8010, as MESOCOSM_LOCAL "
                    "expects); 0 turns it off.")
 @_database_option
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Episodes played at once by this server (default 10).")
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Episodes played at once by this server (default 10); 0 serves the API "
+                   "only, for servers sharing a PostgreSQL database with worker servers.")
 @click.option("--allow-local-endpoints", is_flag=True, default=None,
               help="Let domains point at loopback and private addresses (one machine, tests).")
 @click.option("--models", default=None, metavar="A,B",

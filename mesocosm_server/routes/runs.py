@@ -32,6 +32,7 @@ from mesocosm_server.db import utcnow
 from mesocosm_server.deps import AnyUser, Caller, Db, Settings, WorkerWakeup
 from mesocosm_server.devenvs.records import env_for_run
 from mesocosm_server.documents import domain_doc, episode_doc, iso, list_items, run_doc
+from mesocosm_server.notify import announce_work
 from mesocosm_server.paging import page
 from mesocosm_server.route_class import SessionRoute
 from mesocosm_server.routes import ERRORS
@@ -137,6 +138,7 @@ def create_run(principal: AnyUser, db: Db, settings: Settings, wakeup: WorkerWak
     for position, seed in enumerate(seeds):
         db.add(models.Episode(id=str(uuid.uuid4()), run_id=run.id, position=position,
                               seed=seed, status="pending", terminal_info={}))
+    announce_work(db)  # to the other server processes on this database, at commit
     db.flush()
     background.add_task(wakeup.notify)  # after the commit, so the episodes are visible
     return run_doc(run)

@@ -20,6 +20,7 @@ from mesocosm_server.db import transaction, utcnow
 from mesocosm_server.deps import Caller, Db, Member, Settings
 from mesocosm_server.documents import episode_doc
 from mesocosm_server.netcheck import url_problem
+from mesocosm_server.notify import announce_work
 from mesocosm_server.route_class import SessionRoute
 from mesocosm_server.routes import ERRORS
 from mesocosm_server.traces import hosted_events, redact_events
@@ -65,6 +66,7 @@ def test_episode(body: schemas.TestEpisodeRequest, request: Request, principal: 
         db.add(run)
         db.flush()
         db.add(episode)
+        announce_work(db)
     request.app.state.wakeup.notify()  # committed above
     deadline = time.monotonic() + WAIT_SECONDS
     while True:

@@ -222,11 +222,9 @@ def test_the_socket_streams_an_episode_live_while_it_plays(
 def test_an_episode_played_by_another_server_arrives_whole_when_it_ends(
     server: Platform, world: dict[str, Any]
 ) -> None:
-    # a second server on the same database (and key) whose worker only claims at start
-    watcher = Platform(server.data_dir, server.database_url,
-                       env={"MESOCOSM_SERVER_POLL_SECONDS": "3600"}).start()
+    # a second server on the same database (and key) that plays nothing: the API alone
+    watcher = Platform(server.data_dir, server.database_url, flags=["--workers", "0"]).start()
     try:
-        time.sleep(1.0)  # its worker's claim at start has found nothing to play
         with server.client(world["alice"]) as client:
             run = client.post("/v1/runs", json={
                 "domain_id": "cat", "binding_vow_version": "1.0.0", "seed_set": [0],
