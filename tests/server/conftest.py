@@ -7,7 +7,6 @@ names a server (``.ci/run`` sets it): every module runs once per backend.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -19,11 +18,9 @@ import pytest
 from devenv_kit import reachable_folder, sandbox_python
 from platform_kit import (
     FAKE_OLLAMA,
-    POSTGRES_VAR,
     WORDLE,
     Platform,
-    drop_postgres_database,
-    new_postgres_database,
+    postgres_database,
 )
 from support import free_port
 
@@ -36,12 +33,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'server.db'}"
         return
-    base = os.environ.get(POSTGRES_VAR)
-    if not base:
-        pytest.skip(f"{POSTGRES_VAR} is not set (CI sets it; see .ci/run)")
-    url, name = new_postgres_database(base)
-    yield url
-    drop_postgres_database(base, name)
+    with postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ again on the same database to test durability.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -15,11 +16,13 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
+import pytest
 from support import free_port
 
 from mesocosm_server.settings import ServerSettings
@@ -41,20 +44,22 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def new_postgres_database(base_url: str) -> tuple[str, str]:
-    """A fresh database on the server ``base_url`` names: (SQLAlchemy URL, its name)."""
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh database on the server POSTGRES_VAR names, dropped afterwards; the test is
+    skipped where that variable is not set (CI sets it)."""
+    base = os.environ.get(POSTGRES_VAR)
+    if not base:
+        pytest.skip(f"{POSTGRES_VAR} is not set (CI sets it; see .ci/run)")
     name = f"mesocosm_t_{uuid.uuid4().hex[:12]}"
-    plain = base_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    plain = base.replace("postgresql+psycopg://", "postgresql://", 1)
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    head, _, _ = base_url.rpartition("/")
-    return f"{head}/{name}", name
-
-
-def drop_postgres_database(base_url: str, name: str) -> None:
-    plain = base_url.replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"{base.rpartition('/')[0]}/{name}"
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class Platform:

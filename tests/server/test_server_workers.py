@@ -4,29 +4,18 @@ an hour here). SQLite is one process's database, so this is PostgreSQL's alone."
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from platform_kit import (
-    POSTGRES_VAR,
-    Platform,
-    drop_postgres_database,
-    new_postgres_database,
-    wordle_domain,
-)
+from platform_kit import Platform, postgres_database, wordle_domain
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    base = os.environ.get(POSTGRES_VAR)
-    if not base:
-        pytest.skip(f"{POSTGRES_VAR} is not set (CI sets it; see .ci/run)")
-    url, name = new_postgres_database(base)
-    yield url
-    drop_postgres_database(base, name)
+    with postgres_database() as url:
+        yield url
 
 
 def test_an_api_only_server_hands_a_run_to_a_worker_server(
