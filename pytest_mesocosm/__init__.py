@@ -12,10 +12,10 @@ engine is imported by them; a test walks their imports to keep it so.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pytest_mesocosm.__about__ import __version__
+from pytest_mesocosm.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from pytest_mesocosm.adapter import AdapterClient, AdapterProcess
@@ -151,14 +151,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'pytest_mesocosm' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"pytest_mesocosm.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, __all__)

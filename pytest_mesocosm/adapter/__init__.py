@@ -13,8 +13,9 @@ the client's aiohttp.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pytest_mesocosm.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from pytest_mesocosm.adapter.client import (
@@ -51,14 +52,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'pytest_mesocosm.adapter' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"pytest_mesocosm.adapter.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, __all__)
